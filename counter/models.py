@@ -1,0 +1,177 @@
+"""Tables of the queue. The Event table is the single source of truth for what happened."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from frontyard.database import UTCDateTime, enum_column, utcnow
+
+
+def _json_column() -> Any:
+    """A JSON column that is never NULL."""
+    return Column(JSON, nullable=False)
+
+
+def _utc_column(nullable: bool = False, index: bool = False) -> Any:
+    """An aware-UTC timestamp column."""
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Office(SQLModel, table=True):
+    """A city hall or branch office with its own lobby, counters and ticket numbering."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+
+
+class Service(SQLModel, table=True):
+    """One queue: the procedures a section handles, with its ticket prefix and optional steps."""
+
+    __table_args__ = (UniqueConstraint("office_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    code: str = Field(max_length=32)
+    prefix: str = Field(max_length=4)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+    section: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+    #: Ordered step names such as 受付 → 確認 → 審査 → 交付; empty for a one-step service.
+    steps: list[str] = Field(default_factory=list, sa_column=_json_column())
+    sort_order: int = 0
+    active: bool = True
+
+
+class Counter(SQLModel, table=True):
+    """A desk where one staff member serves residents from one or more services."""
+
+    __table_args__ = (UniqueConstraint("office_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    number: str = Field(max_length=16)
+    names: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+    is_open: bool = False
+    staff_user_id: int | None = Field(default=None, foreign_key="user.id")
+    opened_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class CounterService(SQLModel, table=True):
+    """Which services a counter serves at the moment (chosen by the staff member)."""
+
+    counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+
+
+class TicketSequence(SQLModel, table=True):
+    """The last number issued per office, prefix and local day; incremented under a row lock."""
+
+    office_id: int = Field(foreign_key="office.id", primary_key=True)
+    prefix: str = Field(primary_key=True, max_length=4)
+    day: date = Field(primary_key=True)
+    last_number: int = 0
+
+
+class Visit(SQLModel, table=True):
+    """One resident's stay: one ticket number from arrival to the last procedure."""
+
+    __table_args__ = (UniqueConstraint("office_id", "ticket_day", "ticket_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    ticket_number: str = Field(max_length=16)
+    ticket_day: date
+    status_token: str = Field(unique=True, max_length=64)
+    locale: str = Field(default="ja", max_length=16)
+    priority: bool = False
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(index=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    issued_by_device_id: int | None = Field(default=None, foreign_key="device.id")
+
+
+class VisitDetails(SQLModel, table=True):
+    """Personal details given once at the kiosk; deleted by the retention rule."""
+
+    visit_id: int = Field(foreign_key="visit.id", primary_key=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())
+    source: str = Field(default="manual", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class TaskState(StrEnum):
+    """Where a task stands; transitions are checked by the queue engine."""
+
+    PENDING = "pending"  # a later step of the visit, not yet in a queue
+    WAITING = "waiting"
+    ON_HOLD = "on_hold"
+    CALLED = "called"
+    SERVING = "serving"
+    NO_SHOW = "no_show"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Task(SQLModel, table=True):
+    """One procedure of a visit at one service, in visiting order."""
+
+    __table_args__ = (Index("ix_task_queue", "service_id", "state", "queued_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    service_id: int = Field(foreign_key="service.id")
+    position: int
+    procedure_code: str | None = Field(default=None, max_length=64)
+    state: TaskState = Field(default=TaskState.PENDING, sa_column=enum_column(TaskState))
+    step_index: int = 0
+    #: When the task (re-)entered its queue; the queue is ordered by it.
+    queued_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    called_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    call_count: int = 0
+    counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    staff_user_id: int | None = Field(default=None, foreign_key="user.id")
+    started_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class EventKind(StrEnum):
+    """Everything that can happen; analytics read these."""
+
+    ISSUED = "issued"
+    QUEUED = "queued"
+    CALLED = "called"
+    RECALLED = "recalled"
+    STARTED = "started"
+    STEP = "step"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    RETURNED = "returned"
+    HELD = "held"
+    RELEASED = "released"
+    TRANSFERRED = "transferred"
+    CANCELLED = "cancelled"
+    VISIT_CLOSED = "visit_closed"
+    COUNTER_OPENED = "counter_opened"
+    COUNTER_CLOSED = "counter_closed"
+
+
+class Event(SQLModel, table=True):
+    """An append-only record of one thing that happened, written with the change it records."""
+
+    __table_args__ = (Index("ix_event_office_at", "office_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    kind: EventKind = Field(sa_column=enum_column(EventKind, index=True))
+    office_id: int = Field(foreign_key="office.id")
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    service_id: int | None = Field(default=None, foreign_key="service.id")
+    step: str | None = Field(default=None, max_length=64)
+    counter_id: int | None = Field(default=None, foreign_key="counter.id")
+    staff_user_id: int | None = Field(default=None, foreign_key="user.id")
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column())

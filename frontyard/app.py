@@ -1,0 +1,86 @@
+"""The application factory: one `create_app(settings)` that tests call with their own settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from frontyard import PROJECT_ROOT, database, web
+from frontyard.auth import LoginThrottle
+from frontyard.errors import EXCEPTION_HANDLERS
+from frontyard.realtime import Hub
+from frontyard.security import (
+    CrossSiteRequestMiddleware,
+    LocaleMiddleware,
+    SecurityHeadersMiddleware,
+)
+from frontyard.settings import Settings
+from frontyard.templating import make_templates
+
+SESSION_COOKIE = "fy_session"
+SESSION_MAX_AGE = 12 * 3600  # one working day
+
+
+def _routes() -> list[Route | Mount]:
+    """Every area's routes, mounted in one place."""
+    from analytics.routes import routes as analytics_routes
+    from counter.routes import routes as counter_routes
+    from kiosk.routes import routes as kiosk_routes
+
+    return [
+        *web.routes,
+        *kiosk_routes,
+        *counter_routes,
+        *analytics_routes,
+        Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI application; the database must already be migrated."""
+    settings = settings or Settings()
+    engine = database.make_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.check_migrations:
+            database.ensure_migrated(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    # Outermost first: the language is known before any error page is rendered.
+    middleware = [
+        Middleware(LocaleMiddleware, default_locale=settings.default_locale),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(CrossSiteRequestMiddleware, trusted_origins=(settings.base_url,)),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.resolved_secret_key(),
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+    ]
+    app = Starlette(
+        routes=_routes(),
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_templates(settings)
+    app.state.hub = Hub()
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures, settings.login_lockout_seconds
+    )
+    return app

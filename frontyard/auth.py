@@ -1,0 +1,180 @@
+"""Staff accounts with roles, device tokens for kiosks and boards, and login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from frontyard.database import UTCDateTime, enum_column, utcnow
+
+_hasher = PasswordHasher()
+# A fixed hash to verify against when the user does not exist, so that an unknown name
+# costs the same time as a wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("frontyard-timing-equaliser")
+
+
+class Role(StrEnum):
+    """Staff roles; each includes the rights of those before it."""
+
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Position in staff < manager < admin."""
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        """Whether this role has at least the rights of `other`."""
+        return self.rank >= other.rank
+
+
+class DeviceKind(StrEnum):
+    """Unattended screens that authenticate with a token rather than a person's password."""
+
+    KIOSK = "kiosk"
+    BOARD = "board"
+
+
+class User(SQLModel, table=True):
+    """A member of staff who signs in with a name and password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    display_name: str = Field(default="", max_length=128)
+    password_hash: str
+    role: Role = Field(default=Role.STAFF, sa_column=enum_column(Role))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Device(SQLModel, table=True):
+    """A kiosk or call board; only a hash of its token is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    kind: DeviceKind = Field(sa_column=enum_column(DeviceKind))
+    office_id: int | None = Field(default=None, foreign_key="office.id")
+    token_hash: str = Field(unique=True, max_length=64)
+    pairing_code_hash: str | None = Field(default=None, max_length=64)
+    revoked: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; always spends the time of one verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_token(token: str) -> str:
+    """Tokens are long and random, so a fast hash suffices to keep them out of the database."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    ok = verify_password(user.password_hash if user else None, password)
+    if user and ok and user.active:
+        return user
+    return None
+
+
+def create_user(session: Session, username: str, password: str, role: Role, **extra: Any) -> User:
+    """Add a staff account with a hashed password."""
+    user = User(username=username, password_hash=hash_password(password), role=role, **extra)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_device(
+    session: Session, name: str, kind: DeviceKind, office_id: int | None = None
+) -> tuple[Device, str, str]:
+    """Add a device; returns it with its token and a one-time pairing code (shown once)."""
+    token = secrets.token_urlsafe(32)
+    pairing_code = secrets.token_urlsafe(24)
+    device = Device(
+        name=name,
+        kind=kind,
+        office_id=office_id,
+        token_hash=hash_token(token),
+        pairing_code_hash=hash_token(pairing_code),
+    )
+    session.add(device)
+    session.flush()
+    return device, token, pairing_code
+
+
+def device_for_token(session: Session, token: str) -> Device | None:
+    """The live device holding this token, or None."""
+    device = session.exec(select(Device).where(Device.token_hash == hash_token(token))).first()
+    return device if device and not device.revoked else None
+
+
+def redeem_pairing_code(session: Session, code: str) -> tuple[Device, str] | None:
+    """Exchange a one-time pairing code for the device and a fresh token (the old one dies)."""
+    device = session.exec(
+        select(Device).where(Device.pairing_code_hash == hash_token(code))
+    ).first()
+    if device is None or device.revoked:
+        return None
+    token = secrets.token_urlsafe(32)
+    device.token_hash = hash_token(token)
+    device.pairing_code_hash = None
+    session.add(device)
+    return device, token
+
+
+class LoginThrottle:
+    """Counts failed logins per (account, address) and locks out after too many."""
+
+    def __init__(self, max_failures: int, window_seconds: int) -> None:
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        failures = self._failures[key]
+        while failures and failures[0] <= now - self.window_seconds:
+            failures.popleft()
+        return failures
+
+    def is_locked(self, username: str, address: str) -> bool:
+        """Whether this account may not try again from this address yet."""
+        with self._lock:
+            return len(self._recent((username.lower(), address), time.monotonic())) >= (
+                self.max_failures
+            )
+
+    def record_failure(self, username: str, address: str) -> None:
+        """Remember one failed attempt."""
+        with self._lock:
+            now = time.monotonic()
+            self._recent((username.lower(), address), now).append(now)
+
+    def reset(self, username: str, address: str) -> None:
+        """Forget failures after a successful login."""
+        with self._lock:
+            self._failures.pop((username.lower(), address), None)

@@ -1,0 +1,165 @@
+"""The `frontyard` command: serve, migrate, add users and devices, seed demo data, purge."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from pydantic import ValidationError
+
+from frontyard import database
+from frontyard.auth import DeviceKind, Role, create_device, create_user
+from frontyard.settings import Settings
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a clear message and exit code 2."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            click.echo(f"Configuration error: {problem['msg']}", err=True)
+        sys.exit(2)
+
+
+def migrated_engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """An engine on a migrated database, or a clear message and exit code 2."""
+    engine = database.make_engine(settings.resolved_database_url())
+    try:
+        database.ensure_migrated(engine)
+    except database.DatabaseNotMigrated as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    except Exception as error:  # unreachable server, bad credentials…
+        click.echo(f"Cannot open the database: {error}", err=True)
+        sys.exit(2)
+    return engine
+
+
+@click.group()
+def main() -> None:
+    """Frontyard: resident counters for a city hall."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True,
+              help="Worker processes (use PostgreSQL for more than one).")
+@click.option("--proxy-headers/--no-proxy-headers", default=False,
+              help="Trust X-Forwarded-* from the reverse proxy (Caddy).")
+def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
+    """Run the web service with uvicorn."""
+    import uvicorn
+
+    settings = load_settings()
+    migrated_engine(settings).dispose()
+    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
+        click.echo("Several workers need PostgreSQL: SQLite runs one worker.", err=True)
+        sys.exit(2)
+    base = f"http://{host}:{port}"
+    click.echo(f"Frontyard on {base}")
+    for label, path in [("Kiosk", "/kiosk"), ("Staff terminal", "/counter"),
+                        ("Call board", "/board"), ("Crowding (public)", "/crowding"),
+                        ("Analytics", "/analytics")]:
+        click.echo(f"  {label:<18} {base}{path}")
+    uvicorn.run(
+        "frontyard.asgi:app", host=host, port=port, workers=workers,
+        proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
+        ws_per_message_deflate=False, log_level="info",
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the database schema."""
+    settings = load_settings()
+    database.upgrade(settings.resolved_database_url(), revision)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="staff",
+              show_default=True)
+@click.option("--display-name", default="", help="Name shown on screens.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_add(name: str, role: str, display_name: str, password_stdin: bool) -> None:
+    """Add a staff account (asks for the password, or reads it from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        click.echo("The password must have at least 8 characters.", err=True)
+        sys.exit(2)
+    engine = migrated_engine(load_settings())
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with database.session_scope(engine) as session:
+            create_user(session, name, password, Role(role), display_name=display_name)
+    except IntegrityError:
+        click.echo(f"A user named {name!r} exists already.", err=True)
+        sys.exit(2)
+    click.echo(f"Added {role} {name}.")
+
+
+@main.group()
+def device() -> None:
+    """Kiosks and call boards."""
+
+
+@device.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice([kind.value for kind in DeviceKind]), required=True)
+def device_add(name: str, kind: str) -> None:
+    """Add a device; prints its token and a one-time pairing link (shown only now)."""
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with database.session_scope(engine) as session:
+            _, token, code = create_device(session, name, DeviceKind(kind))
+    except IntegrityError:
+        click.echo(f"A device named {name!r} exists already.", err=True)
+        sys.exit(2)
+    click.echo(f"Token (send as 'Authorization: Bearer …'): {token}")
+    click.echo(f"Pairing link (open once on the device): {settings.base_url}/device/pair/{code}")
+
+
+@main.command()
+def demo() -> None:
+    """Seed demo offices, services, counters, users and devices (safe to run again)."""
+    from frontyard.demo import seed_demo
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    for line in seed_demo(engine, settings):
+        click.echo(line)
+
+
+@main.command()
+def purge() -> None:
+    """Delete personal details past the retention time (FRONTYARD_RETENTION_HOURS).
+
+    Not complete yet: the production hardening issue adds the daily in-process job
+    and the audit of purges; this command currently reports and does nothing.
+    """
+    click.echo("Purge is not implemented yet; no personal data was deleted.")
+
+
+if __name__ == "__main__":
+    main()

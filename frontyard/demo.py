@@ -1,0 +1,97 @@
+"""Demo data: one city hall with its sections, counters, staff and devices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from counter.models import Counter, CounterService, Office, Service
+from frontyard.auth import Device, DeviceKind, Role, User, create_device, create_user
+from frontyard.database import session_scope
+from frontyard.settings import Settings
+
+DEMO_PASSWORDS = {"admin": "admin-demo-pass", "manager": "manager-demo-pass",
+                  "staff": "staff-demo-pass"}
+
+OFFICE = {"code": "main", "names": {"ja": "本庁舎", "en": "City Hall (main building)"}}
+
+# code, prefix, Japanese name, English name, steps
+SERVICES: list[tuple[str, str, str, str, list[str]]] = [
+    ("residents", "A", "市民課（住民異動・証明書）", "Resident Registration",
+     ["受付", "確認", "交付"]),
+    ("insurance", "B", "保険年金課", "Health Insurance and Pension", []),
+    ("childcare", "C", "子育て支援課", "Child and Family Support", []),
+    ("longterm_care", "D", "介護保険課", "Long-term Care Insurance", []),
+    ("tax", "E", "税務課", "Taxation", []),
+    ("nursery", "F", "保育課", "Daycare and Nursery", []),
+    ("school", "G", "学校教育課", "School Education", []),
+    ("environment", "H", "環境課", "Environment (dog registration)", []),
+    ("health_center", "K", "保健センター", "Health Center", []),
+]
+
+# counter number → service codes it serves
+COUNTERS: dict[str, list[str]] = {
+    "1": ["residents"], "2": ["residents"], "3": ["residents"],
+    "4": ["insurance"], "5": ["insurance", "longterm_care"],
+    "6": ["childcare", "nursery"], "7": ["tax"],
+    "8": ["school", "environment", "health_center"],
+}
+
+
+def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
+                   **keys: Any) -> tuple[Any, bool]:
+    found = session.exec(select(model).filter_by(**keys)).first()
+    if found is not None:
+        return found, False
+    created = model(**keys, **defaults)
+    session.add(created)
+    session.flush()
+    return created, True
+
+
+def seed_structure(session: Session) -> Office:
+    """The office, its services and counters (idempotent)."""
+    office, _ = _get_or_create(session, Office, {"names": OFFICE["names"]}, code=OFFICE["code"])
+    services: dict[str, Service] = {}
+    for order, (code, prefix, name_ja, name_en, steps) in enumerate(SERVICES):
+        services[code], _ = _get_or_create(
+            session, Service,
+            {"prefix": prefix, "names": {"ja": name_ja, "en": name_en},
+             "section": {"ja": name_ja.split("（")[0], "en": name_en}, "steps": steps,
+             "sort_order": order},
+            office_id=office.id, code=code,
+        )
+    for number, codes in COUNTERS.items():
+        counter, created = _get_or_create(
+            session, Counter,
+            {"names": {"ja": f"{number}番窓口", "en": f"Counter {number}"}},
+            office_id=office.id, number=number,
+        )
+        if created:
+            for code in codes:
+                session.add(CounterService(counter_id=counter.id, service_id=services[code].id))
+    return office
+
+
+def seed_demo(engine: Engine, settings: Settings) -> Iterator[str]:
+    """Seed everything a demo needs; yields lines to print (logins, pairing links)."""
+    with session_scope(engine) as session:
+        office = seed_structure(session)
+        for name, role in [("admin", Role.ADMIN), ("manager", Role.MANAGER),
+                           ("staff", Role.STAFF)]:
+            if session.exec(select(User).where(User.username == name)).first() is None:
+                create_user(session, name, DEMO_PASSWORDS[name], role,
+                            display_name=f"Demo {role.value}")
+        links = []
+        for name, kind in [("demo-kiosk", DeviceKind.KIOSK), ("demo-board", DeviceKind.BOARD)]:
+            if session.exec(select(Device).where(Device.name == name)).first() is None:
+                _, _, code = create_device(session, name, kind, office_id=office.id)
+                links.append((name, f"{settings.base_url}/device/pair/{code}"))
+    yield "Demo data is ready. Demo logins (user / password):"
+    for name, password in DEMO_PASSWORDS.items():
+        yield f"  {name:<8} {password}"
+    for name, link in links:
+        yield f"  pairing link for {name} (one use): {link}"

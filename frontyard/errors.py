@@ -1,0 +1,141 @@
+"""Errors a user can cause, and the one place that turns every error into a page or JSON."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
+
+from frontyard.i18n import gettext as _
+from frontyard.i18n import lazy_gettext
+
+log = logging.getLogger("frontyard")
+
+
+class DomainError(Exception):
+    """A request the rules refuse; carries a translated message and an HTTP status."""
+
+    status_code = 400
+
+    def __init__(self, message: Any, **fields: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.fields = fields
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+    status_code = 404
+
+
+class Conflict(DomainError):
+    """The action does not fit the current state, e.g. an illegal queue transition."""
+
+    status_code = 409
+
+
+class ValidationFailed(DomainError):
+    """Input that does not pass validation; `fields` maps field names to messages."""
+
+    status_code = 422
+
+
+class TooManyRequests(DomainError):
+    """A rate limit or lockout."""
+
+    status_code = 429
+
+
+TITLES = {
+    400: lazy_gettext("The request could not be understood"),
+    401: lazy_gettext("Please sign in"),
+    403: lazy_gettext("You do not have access to this page"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("This action is not allowed here"),
+    409: lazy_gettext("This action does not fit the current state"),
+    413: lazy_gettext("The request is too large"),
+    422: lazy_gettext("Some of the input is not valid"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Something went wrong on our side"),
+    503: lazy_gettext("The service is not available right now"),
+}
+
+DEFAULT_DETAILS = {
+    403: lazy_gettext("Your account or device does not have the role this page needs."),
+    404: lazy_gettext("Check the address, or go back to the start page."),
+    500: lazy_gettext("The error has been logged. Please try again in a moment."),
+}
+
+
+def wants_json(request: Request) -> bool:
+    """API clients get JSON errors; browsers get pages."""
+    return request.url.path.startswith("/api/") or (
+        "application/json" in request.headers.get("accept", "")
+        and "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def error_response(
+    request: Request, status_code: int, detail: Any = None, fields: dict[str, Any] | None = None
+) -> Response:
+    """A translated error page, or JSON, for any status."""
+    title = str(TITLES.get(status_code, TITLES[400 if status_code < 500 else 500]))
+    message = str(detail) if detail else str(DEFAULT_DETAILS.get(status_code, ""))
+    if wants_json(request):
+        body: dict[str, Any] = {"error": title, "detail": message or title}
+        if fields:
+            body["fields"] = {key: str(value) for key, value in fields.items()}
+        return JSONResponse(body, status_code=status_code)
+    from frontyard.templating import render
+
+    context = {"status_code": status_code, "title": title, "message": message,
+               "fields": {key: str(value) for key, value in (fields or {}).items()}}
+    return render(request, "errors/error.html", context, status_code=status_code)
+
+
+async def http_exception_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTPException (404, 405…) as a translated page."""
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail and exc.status_code not in {404, 405} else None
+    response = error_response(request, exc.status_code, detail)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> Response:
+    """A refused action as a 4xx with its message."""
+    assert isinstance(exc, DomainError)
+    return error_response(request, exc.status_code, exc.message, exc.fields)
+
+
+async def server_error_handler(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: log it with the traceback, show the user no details."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, 500)
+
+
+async def cross_site_response(scope: Scope) -> Response:
+    """The 403 for a state-changing request that did not come from our own pages."""
+    request = Request(scope)
+    return error_response(
+        request,
+        403,
+        _("This request could not be verified as coming from Frontyard. "
+          "Reload the page and try again."),
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: http_exception_handler,
+    DomainError: domain_error_handler,
+    Exception: server_error_handler,
+}

@@ -1,0 +1,252 @@
+"""Languages: which ones exist, choosing one per request, translations and locale formatting."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import cache
+from gettext import GNUTranslations, NullTranslations
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import LazyProxy
+
+from frontyard import PROJECT_ROOT
+
+LOCALES_DIR = PROJECT_ROOT / "locales"
+DOMAIN = "messages"
+LOCALE_COOKIE = "fy_locale"
+
+
+@dataclass(frozen=True)
+class LanguageInfo:
+    """One language Frontyard speaks: its code (also its folder in locales/) and how to show it."""
+
+    code: str
+    babel_tag: str
+    native_name: str
+    html_lang: str
+
+    @property
+    def babel(self) -> Locale:
+        """The Babel locale used for dates and numbers."""
+        return Locale.parse(self.babel_tag)
+
+
+LANGUAGES: tuple[LanguageInfo, ...] = (
+    LanguageInfo("ja", "ja_JP", "日本語", "ja"),
+    LanguageInfo("ja_easy", "ja_JP", "やさしい にほんご", "ja"),
+    LanguageInfo("en", "en_US", "English", "en"),
+    LanguageInfo("zh_Hans", "zh_Hans_CN", "简体中文", "zh-Hans"),
+    LanguageInfo("zh_Hant", "zh_Hant_TW", "繁體中文", "zh-Hant"),
+    LanguageInfo("ko", "ko_KR", "한국어", "ko"),
+    LanguageInfo("vi", "vi_VN", "Tiếng Việt", "vi"),
+    LanguageInfo("pt_BR", "pt_BR", "Português (Brasil)", "pt-BR"),
+    LanguageInfo("es", "es_ES", "Español", "es"),
+    LanguageInfo("tl", "fil_PH", "Filipino", "fil"),
+    LanguageInfo("ne", "ne_NP", "नेपाली", "ne"),
+    LanguageInfo("id", "id_ID", "Bahasa Indonesia", "id"),
+)
+BY_CODE = {language.code: language for language in LANGUAGES}
+
+#: Locales whose catalogs must be fully translated (a test enforces it).
+COMPLETE_LOCALES: tuple[str, ...] = ("ja", "en")
+#: Locales staff and manager pages offer.
+STAFF_LOCALES: tuple[str, ...] = ("ja", "en")
+#: Easy Japanese borrows Japanese where it has no simpler wording yet.
+FALLBACKS = {"ja_easy": "ja"}
+#: Only an explicit choice selects these; a browser never asks for them.
+EXPLICIT_ONLY = {"ja_easy"}
+#: Babel calls Tagalog `fil` and may parse `tl` into it.
+_LANGUAGE_ALIASES = {"tl": "fil"}
+
+_current: ContextVar[str] = ContextVar("frontyard_locale", default="ja")
+
+
+def is_supported(code: str | None) -> bool:
+    """Whether the code names one of our languages."""
+    return code in BY_CODE
+
+
+def current_locale() -> str:
+    """The language code of the request being handled."""
+    return _current.get()
+
+
+def current_language() -> LanguageInfo:
+    """The LanguageInfo of the request being handled."""
+    return BY_CODE[_current.get()]
+
+
+def set_locale(code: str) -> None:
+    """Make `code` the language for the rest of this context."""
+    _current.set(code if code in BY_CODE else "ja")
+
+
+@contextmanager
+def use_locale(code: str) -> Iterator[None]:
+    """Temporarily render in another language (e.g. a board's second language)."""
+    token = _current.set(code if code in BY_CODE else "ja")
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _language_of(locale: Locale) -> str:
+    return _LANGUAGE_ALIASES.get(locale.language, locale.language)
+
+
+def _script_of(locale: Locale) -> str | None:
+    """The script a locale is written in, filling it in from likely subtags (zh-SG → Hans)."""
+    if locale.script:
+        return locale.script
+    likely = get_global("likely_subtags")
+    for key in (f"{locale.language}_{locale.territory}", locale.language):
+        if key in likely:
+            return Locale.parse(likely[key]).script
+    return None
+
+
+def match_language(tag: str) -> str | None:
+    """Our language for one BCP 47 tag: matched on language, then script, then territory."""
+    try:
+        wanted = Locale.parse(tag.strip().replace("_", "-"), sep="-")
+    except (ValueError, UnknownLocaleError, TypeError):
+        return None
+    candidates = [
+        language
+        for language in LANGUAGES
+        if language.code not in EXPLICIT_ONLY
+        and _language_of(language.babel) == _language_of(wanted)
+    ]
+    if not candidates:
+        return None
+    script = _script_of(wanted)
+    same_script = [c for c in candidates if _script_of(c.babel) == script] or candidates
+    same_territory = [c for c in same_script if c.babel.territory == wanted.territory]
+    return (same_territory or same_script)[0].code
+
+
+def parse_accept_language(header: str) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, index, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(cookie_choice: str | None, accept_language: str | None, default: str) -> str:
+    """Explicit choice, then the browser's languages, then the default."""
+    if cookie_choice in BY_CODE:
+        return cookie_choice
+    for tag in parse_accept_language(accept_language or ""):
+        match = match_language(tag)
+        if match:
+            return match
+    return default if default in BY_CODE else "ja"
+
+
+def po_path(code: str) -> str:
+    """Where the catalog of a language lives."""
+    return str(LOCALES_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po")
+
+
+@cache
+def translations(code: str) -> NullTranslations:
+    """The compiled catalog of a language (compiled in memory from its .po; fuzzy entries left out)."""
+    path = LOCALES_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    result: NullTranslations
+    if path.exists():
+        with path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=BY_CODE[code].babel_tag)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        result = GNUTranslations(buffer)
+    else:
+        result = NullTranslations()
+    fallback = FALLBACKS.get(code)
+    if fallback:
+        result.add_fallback(translations(fallback))
+    return result
+
+
+def gettext(message: str) -> str:
+    """Translate into the current language."""
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """Translate with the plural form the current language needs."""
+    return translations(_current.get()).ngettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str) -> str:
+    """Translate a message whose meaning depends on a context."""
+    return translations(_current.get()).pgettext(context, message)
+
+
+def lazy_gettext(message: str) -> LazyProxy:
+    """A translation resolved when used, for module-level constants."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def translate_map(names: dict[str, str]) -> str:
+    """Pick the current language from a {code: text} map of catalog data, with fallbacks."""
+    code = _current.get()
+    for candidate in (code, FALLBACKS.get(code), "en", "ja"):
+        if candidate and names.get(candidate):
+            return names[candidate]
+    return next(iter(names.values()), "")
+
+
+def _babel_locale() -> Locale:
+    return BY_CODE[_current.get()].babel
+
+
+def local_datetime(value: datetime, tz: ZoneInfo) -> datetime:
+    """An aware datetime in the city's time zone."""
+    return value.astimezone(tz)
+
+
+def fmt_datetime(value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
+    """A date and time in the current language, in the city's zone."""
+    return format_datetime(value, fmt, tzinfo=tz, locale=_babel_locale())
+
+
+def fmt_date(value: date | datetime, fmt: str = "medium") -> str:
+    """A date in the current language."""
+    return format_date(value, fmt, locale=_babel_locale())
+
+
+def fmt_time(value: datetime | time, tz: ZoneInfo | None = None, fmt: str = "short") -> str:
+    """A time of day in the current language (in the city's zone for datetimes)."""
+    return format_time(value, fmt, tzinfo=tz, locale=_babel_locale())
+
+
+def fmt_number(value: float | int) -> str:
+    """A number with the current language's separators."""
+    return format_decimal(value, locale=_babel_locale())
+
+
+def fmt_percent(value: float) -> str:
+    """A ratio as a percentage in the current language."""
+    return format_percent(value, locale=_babel_locale())

@@ -1,0 +1,114 @@
+"""All configuration, read once from FRONTYARD_* environment variables into one typed object."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from frontyard import PROJECT_ROOT
+
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Frontyard's settings; every field is documented in README.md (a test checks)."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTYARD_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="Folder for the SQLite database, the generated secret key and backups.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file `frontyard.sqlite3` in the data dir. "
+        "PostgreSQL: `postgresql://user@host/db` (psycopg 3 is used).",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Signs session cookies. Empty: generated on first run and kept in "
+        "`<data_dir>/secret_key`.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the service, used in QR codes and pairing links. "
+        "An https URL also marks cookies Secure.",
+    )
+    timezone: str = Field(default="Asia/Tokyo", description="The city's time zone.")
+    default_locale: str = Field(default="ja", description="Language when nothing else decides.")
+    retention_hours: int = Field(
+        default=48,
+        ge=1,
+        description="Hours after a visit ends before its personal details are purged.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins per account and address before a lockout."
+    )
+    login_lockout_seconds: int = Field(
+        default=900, ge=1, description="How long a login lockout lasts."
+    )
+    check_migrations: bool = Field(
+        default=True,
+        description="Refuse to start when the database is not migrated to the latest revision.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_parses(cls, value: str) -> str:
+        """Reject a malformed URL here, with a message, rather than deep inside SQLAlchemy."""
+        if value:
+            try:
+                url = make_url(value)
+            except ArgumentError as error:
+                raise ValueError(f"FRONTYARD_DATABASE_URL is not a database URL: {value!r}") from error
+            if url.get_backend_name() not in {"sqlite", "postgresql"}:
+                raise ValueError("FRONTYARD_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        """A typo in the time zone would shift every ticket day; refuse it."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"FRONTYARD_TIMEZONE is not a known time zone: {value!r}") from error
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The city's time zone as a tzinfo."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies get the Secure flag when the service is reached over HTTPS."""
+        return self.base_url.startswith("https://")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, with the SQLite default and the psycopg 3 driver filled in."""
+        if not self.database_url:
+            return f"sqlite:///{self.data_dir / 'frontyard.sqlite3'}"
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and stored in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key

@@ -1,0 +1,121 @@
+"""Pages every area shares: start page, sign-in, language choice, device pairing, health."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from frontyard import auth, database, i18n
+from frontyard.errors import TooManyRequests
+from frontyard.guards import DEVICE_COOKIE, current_user, db, sign_in, sign_out
+from frontyard.i18n import gettext as _
+from frontyard.templating import render
+
+DEVICE_COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
+MAX_FIELD = 256
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A same-site path to go to after an action; anything else becomes `default`."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+async def home(request: Request) -> Response:
+    """The start page: where each kind of user goes."""
+    current_user(request)
+    return render(request, "home.html")
+
+
+async def login_page(request: Request) -> Response:
+    """The sign-in form."""
+    if current_user(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return render(request, "auth/login.html", {"next": safe_next(request.query_params.get("next")),
+                                                "error": None, "username": ""})
+
+
+async def login_submit(request: Request) -> Response:
+    """Check the password, with a lockout after repeated failures."""
+    form = await request.form()
+    username = str(form.get("username", ""))[:MAX_FIELD].strip()
+    password = str(form.get("password", ""))[:MAX_FIELD]
+    target = safe_next(str(form.get("next", "")))
+    address = request.client.host if request.client else "unknown"
+    throttle: auth.LoginThrottle = request.app.state.login_throttle
+    if throttle.is_locked(username, address):
+        raise TooManyRequests(_("Too many failed sign-ins. Wait 15 minutes and try again."))
+    user = None
+    if username and password:
+        with db(request) as session:
+            user = auth.authenticate(session, username, password)
+    if user is None:
+        throttle.record_failure(username, address)
+        context = {"next": target, "username": username,
+                   "error": _("The user name or password is not correct.")}
+        return render(request, "auth/login.html", context, status_code=401)
+    throttle.reset(username, address)
+    sign_in(request, user)
+    return RedirectResponse(target, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    """End the session and return to the start page."""
+    sign_out(request)
+    return RedirectResponse("/", status_code=303)
+
+
+async def choose_locale(request: Request) -> Response:
+    """Remember the chosen language in a cookie and go back to the page."""
+    code = request.path_params["code"]
+    if not i18n.is_supported(code):
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(404)
+    response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    response.set_cookie(i18n.LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax",
+                        httponly=True, secure=request.app.state.settings.secure_cookies)
+    return response
+
+
+async def pair_device(request: Request) -> Response:
+    """Turn a one-time pairing link into a long-lived device cookie."""
+    with db(request) as session:
+        paired = auth.redeem_pairing_code(session, request.path_params["code"])
+        session.commit()
+    if paired is None:
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(404)
+    device, token = paired
+    target = "/kiosk" if device.kind == auth.DeviceKind.KIOSK else "/board"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(DEVICE_COOKIE, token, max_age=DEVICE_COOKIE_MAX_AGE, samesite="lax",
+                        httponly=True, secure=request.app.state.settings.secure_cookies)
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers, 503 when it does not."""
+    reachable = database.is_reachable(request.app.state.engine)
+    body = {"status": "ok" if reachable else "unavailable",
+            "database": "ok" if reachable else "unreachable"}
+    return JSONResponse(body, status_code=200 if reachable else 503)
+
+
+routes = [
+    Route("/", home, name="home"),
+    Route("/login", login_page, methods=["GET"], name="login"),
+    Route("/login", login_submit, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+    Route("/locale/{code}", choose_locale, name="choose_locale"),
+    Route("/device/pair/{code}", pair_device, name="pair_device"),
+    Route("/healthz", healthz, name="healthz"),
+]

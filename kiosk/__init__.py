@@ -1,0 +1,1 @@
+"""The residents' kiosk: life-event guidance, once-only details and tickets."""

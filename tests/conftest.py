@@ -1,0 +1,172 @@
+"""Fixtures: a fresh database per test (SQLite always, PostgreSQL when configured), the app,
+HTTP clients signed in per role, and small helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from frontyard import database
+from frontyard.app import create_app
+from frontyard.auth import Role, create_user
+from frontyard.schema import metadata
+from frontyard.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ENV = "FRONTYARD_TEST_POSTGRES_URL"
+TEST_ORIGIN = "http://testserver"
+PASSWORDS = {Role.STAFF: "staff-password-1", Role.MANAGER: "manager-password-1",
+             Role.ADMIN: "admin-password-1"}
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI a missing dependency is a failure, not a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating every time)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    database.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url(worker_id: str) -> Iterator[str | None]:
+    """A migrated PostgreSQL database of this xdist worker's own, or None when not configured."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    import psycopg
+
+    url = make_url(base)
+    name = f"frontyard_test_{worker_id}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        if IN_CI:
+            raise
+        print(f"PostgreSQL at {base} unreachable: {error}")
+        yield None
+        return
+    worker_url = url.set(database=name).render_as_string(hide_password=False)
+    database.upgrade(Settings(database_url=worker_url).resolved_database_url())
+    yield worker_url
+
+
+def _truncate_all(url: str) -> None:
+    engine = database.make_engine(Settings(database_url=url).resolved_database_url())
+    tables = ", ".join(f'"{table.name}"' for table in metadata().sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path,
+    postgres_base_url: str | None,
+) -> str:
+    """A clean, migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "frontyard.sqlite3"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    if postgres_base_url is None:
+        skip_or_fail(f"PostgreSQL tests skipped: set {POSTGRES_ENV} to a reachable server")
+    assert postgres_base_url is not None
+    _truncate_all(postgres_base_url)
+    return postgres_base_url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own database and data folder, a fixed secret."""
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret-key-for-signing-sessions",
+        base_url=TEST_ORIGIN,
+    )
+
+
+@pytest.fixture
+def engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """The test database's engine."""
+    engine = database.make_engine(settings.resolved_database_url())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    """The application under test."""
+    return create_app(settings)
+
+
+def make_client(app) -> TestClient:  # type: ignore[no-untyped-def]
+    """A client that behaves like our own pages: same-origin headers on every request."""
+    return TestClient(app, headers={"Origin": TEST_ORIGIN, "Sec-Fetch-Site": "same-origin"})
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    """An anonymous client with the app's lifespan running."""
+    with make_client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def users(engine) -> dict[Role, str]:  # type: ignore[no-untyped-def]
+    """One account per role; returns role → user name."""
+    names = {}
+    with database.session_scope(engine) as session:
+        for role, password in PASSWORDS.items():
+            create_user(session, f"{role.value}1", password, role, display_name=f"Test {role}")
+            names[role] = f"{role.value}1"
+    return names
+
+
+def log_in(client: TestClient, username: str, password: str) -> None:
+    """Sign the client in through the real login form."""
+    response = client.post("/login", data={"username": username, "password": password},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def _client_for(app, users: dict[Role, str], role: Role) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with make_client(app) as test_client:
+        log_in(test_client, users[role], PASSWORDS[role])
+        yield test_client
+
+
+@pytest.fixture
+def staff_client(app, users):  # type: ignore[no-untyped-def]
+    """A client signed in as counter staff."""
+    yield from _client_for(app, users, Role.STAFF)
+
+
+@pytest.fixture
+def manager_client(app, users):  # type: ignore[no-untyped-def]
+    """A client signed in as a manager."""
+    yield from _client_for(app, users, Role.MANAGER)
+
+
+@pytest.fixture
+def admin_client(app, users):  # type: ignore[no-untyped-def]
+    """A client signed in as an admin."""
+    yield from _client_for(app, users, Role.ADMIN)
