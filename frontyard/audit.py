@@ -15,7 +15,9 @@ class AuditEntry(SQLModel, table=True):
     """Who looked at or changed whose details, and when."""
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
     user_id: int | None = Field(default=None, foreign_key="user.id")
     action: str = Field(max_length=32)
     visit_id: int | None = Field(default=None, index=True)

@@ -57,7 +57,9 @@ class User(SQLModel, table=True):
     password_hash: str
     role: Role = Field(default=Role.STAFF, sa_column=enum_column(Role))
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class Device(SQLModel, table=True):
@@ -70,7 +72,9 @@ class Device(SQLModel, table=True):
     token_hash: str = Field(unique=True, max_length=64)
     pairing_code_hash: str | None = Field(default=None, max_length=64)
     revoked: bool = False
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 def hash_password(password: str) -> str:

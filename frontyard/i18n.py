@@ -171,7 +171,7 @@ def po_path(code: str) -> str:
 
 @cache
 def translations(code: str) -> NullTranslations:
-    """The compiled catalog of a language (compiled in memory from its .po; fuzzy entries left out)."""
+    """A language's catalog, compiled in memory from its .po (fuzzy entries left out)."""
     path = LOCALES_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
     result: NullTranslations
     if path.exists():

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-import counter.models
 import frontyard.audit
 import frontyard.auth  # noqa: F401  (imported for its tables)
 

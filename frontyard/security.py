@@ -85,14 +85,15 @@ class CrossSiteRequestMiddleware:
         await response(scope, receive, send)
 
     def _is_allowed(self, scope: Scope, headers: Headers) -> bool:
+        # Browsers set Sec-Fetch-Site themselves (pages cannot forge it), so it decides alone;
+        # Origin is the fallback for older browsers; cookie-less clients carry no ambient
+        # credentials to abuse.
         fetch_site = headers.get("sec-fetch-site")
-        if fetch_site is not None and fetch_site not in {"same-origin", "none"}:
-            return False
+        if fetch_site is not None:
+            return fetch_site in {"same-origin", "none"}
         origin = headers.get("origin")
         if origin is not None:
             return self._same_origin(origin, scope, headers)
-        if fetch_site is not None:
-            return True
         return "cookie" not in headers
 
     def _same_origin(self, origin: str, scope: Scope, headers: Headers) -> bool:
@@ -120,7 +121,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "no-referrer")
+                headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 headers.setdefault(

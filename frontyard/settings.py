@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         default="",
-        description="SQLAlchemy URL; empty means a SQLite file `frontyard.sqlite3` in the data dir. "
+        description="SQLAlchemy URL; empty means a SQLite file in the data dir. "
         "PostgreSQL: `postgresql://user@host/db` (psycopg 3 is used).",
     )
     secret_key: str = Field(
@@ -66,7 +66,8 @@ class Settings(BaseSettings):
             try:
                 url = make_url(value)
             except ArgumentError as error:
-                raise ValueError(f"FRONTYARD_DATABASE_URL is not a database URL: {value!r}") from error
+                message = f"FRONTYARD_DATABASE_URL is not a database URL: {value!r}"
+                raise ValueError(message) from error
             if url.get_backend_name() not in {"sqlite", "postgresql"}:
                 raise ValueError("FRONTYARD_DATABASE_URL must be a sqlite:// or postgresql:// URL")
         return value

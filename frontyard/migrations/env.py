@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from frontyard.database import make_engine
 from frontyard.schema import metadata
 

@@ -13,7 +13,6 @@ from alembic import op
 
 import frontyard.database
 
-
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None

@@ -1,0 +1,110 @@
+"""The database layer: migrations, the un-migrated refusal, SQLite tuning, UTC timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import select
+from starlette.testclient import TestClient
+
+from frontyard import database
+from frontyard.app import create_app
+from frontyard.auth import Role, User, create_user
+from frontyard.schema import metadata
+from frontyard.settings import Settings
+
+
+def test_migrations_match_the_models(engine):
+    """The migrated schema equals the models: autogenerate would find nothing to do."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, metadata())
+    assert differences == []
+
+
+def test_database_is_at_head(engine):
+    """Test databases are migrated to the newest revision."""
+    assert database.current_revision(engine) == database.head_revision()
+
+
+def test_unmigrated_database_refuses_to_start(tmp_path):
+    """The app will not start on an empty database and says what to run."""
+    settings = Settings(data_dir=tmp_path, secret_key="k")
+    app = create_app(settings)
+    with pytest.raises(database.DatabaseNotMigrated, match="frontyard db upgrade"), \
+            TestClient(app):
+        pass
+
+
+def test_upgrade_creates_schema_from_nothing(tmp_path):
+    """`db upgrade` on a new file gives a working database."""
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    database.upgrade(url)
+    engine = database.make_engine(url)
+    database.ensure_migrated(engine)
+    engine.dispose()
+
+
+def test_sqlite_connections_are_tuned(tmp_path):
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    engine = database.make_engine(f"sqlite:///{tmp_path / 't.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(engine):
+    """A row pointing at nothing is refused on both backends."""
+    from sqlalchemy.exc import IntegrityError
+
+    from counter.models import Counter
+
+    with pytest.raises(IntegrityError), database.session_scope(engine) as session:
+        session.add(Counter(office_id=999, number="1"))
+
+
+def test_timestamps_come_back_aware_utc(engine):
+    """Whatever the backend, timestamps are read back as aware UTC."""
+    tokyo = timezone(timedelta(hours=9))
+    with database.session_scope(engine) as session:
+        user = create_user(session, "tz", "password-123", Role.STAFF)
+        user.created_at = datetime(2026, 4, 1, 9, 0, tzinfo=tokyo)
+    with database.session_scope(engine) as session:
+        stored = session.get(User, user.id)
+        assert stored.created_at == datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
+        assert stored.created_at.tzinfo is not None
+
+
+def test_naive_timestamps_are_refused(engine):
+    """A naive datetime is a bug, caught before it is stored."""
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError), database.session_scope(engine) as session:
+        user = create_user(session, "naive", "password-123", Role.STAFF)
+        user.created_at = datetime(2026, 4, 1, 9, 0)
+        session.flush()
+
+
+def test_session_scope_rolls_back_on_error(engine):
+    """Nothing half-written survives an exception."""
+    with pytest.raises(RuntimeError), database.session_scope(engine) as session:
+        create_user(session, "ghost", "password-123", Role.STAFF)
+        raise RuntimeError("fail after the write")
+    with database.session_scope(engine) as session:
+        assert session.exec(select(User).where(User.username == "ghost")).first() is None
+
+
+def test_healthz_reports_unreachable_database(tmp_path):
+    """/healthz is 503 when the database cannot be reached."""
+    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path,
+                        secret_key="k", check_migrations=False)
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
