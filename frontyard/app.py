@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
-from frontyard.realtime import Hub
+from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
 from frontyard.security import (
     CrossSiteRequestMiddleware,
     LocaleMiddleware,
@@ -51,9 +52,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.check_migrations:
             database.ensure_migrated(engine)
+        hub: Hub = app.state.hub
+        hub.bind_loop(asyncio.get_running_loop())
+        bridge = None
+        if engine.dialect.name == "postgresql":
+            bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
+            await bridge.start()
+        app.state.bridge = bridge
         try:
             yield
         finally:
+            if bridge is not None:
+                await bridge.stop()
             engine.dispose()
 
     # Outermost first: the language is known before any error page is rendered.
