@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -16,6 +18,7 @@ from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
+from frontyard.retention import purge_personal_data
 from frontyard.security import (
     CrossSiteRequestMiddleware,
     LocaleMiddleware,
@@ -26,6 +29,8 @@ from frontyard.templating import make_templates
 
 SESSION_COOKIE = "fy_session"
 SESSION_MAX_AGE = 12 * 3600  # one working day
+PURGE_INTERVAL_SECONDS = 3600
+log = logging.getLogger("frontyard")
 
 
 def _routes() -> list[Route | Mount]:
@@ -41,6 +46,22 @@ def _routes() -> list[Route | Mount]:
         *analytics_routes,
         Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
     ]
+
+
+async def _purge_hourly(settings: Settings, engine: Engine) -> None:
+    """Apply the retention rule now and then every hour, for as long as the app runs."""
+
+    def purge_once() -> None:
+        with database.session_scope(engine) as session:
+            purge_personal_data(session, database.utcnow(), settings.retention_hours,
+                                settings.tz)
+
+    while True:
+        try:
+            await asyncio.to_thread(purge_once)
+        except Exception:  # a busy or unreachable database must not stop the app
+            log.exception("retention purge failed; retrying in an hour")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -59,9 +80,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
             await bridge.start()
         app.state.bridge = bridge
+        purger = asyncio.create_task(_purge_hourly(settings, engine), name="frontyard-purge")
         try:
             yield
         finally:
+            purger.cancel()
             if bridge is not None:
                 await bridge.stop()
             engine.dispose()

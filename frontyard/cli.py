@@ -153,12 +153,47 @@ def demo() -> None:
 
 @main.command()
 def purge() -> None:
-    """Delete personal details past the retention time (FRONTYARD_RETENTION_HOURS).
+    """Delete personal details of visits that ended over FRONTYARD_RETENTION_HOURS ago.
 
-    Not complete yet: the production hardening issue adds the daily in-process job
-    and the audit of purges; this command currently reports and does nothing.
+    The running service also does this every hour; events and analytics are kept.
     """
-    click.echo("Purge is not implemented yet; no personal data was deleted.")
+    from frontyard.retention import purge_personal_data
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    with database.session_scope(engine) as session:
+        count = purge_personal_data(session, database.utcnow(), settings.retention_hours,
+                                    settings.tz)
+    click.echo(f"Purged the personal details of {count} visit(s).")
+
+
+@main.command()
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Backup file (default: <data_dir>/backups/frontyard-<time>.sqlite3).")
+def backup(output: str | None) -> None:
+    """Copy the SQLite database while the service runs (PostgreSQL: use pg_dump)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    settings = load_settings()
+    url = make_url(settings.resolved_database_url())
+    if url.get_backend_name() != "sqlite":
+        click.echo("This database is PostgreSQL: back it up with pg_dump (see docs/deploy.md).",
+                   err=True)
+        sys.exit(2)
+    target = output or str(settings.data_dir / "backups" /
+                           f"frontyard-{database.utcnow():%Y%m%dT%H%M%SZ}.sqlite3")
+    from pathlib import Path
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(url.database or "")
+    destination = sqlite3.connect(target)
+    with destination:
+        source.backup(destination)  # SQLite's online backup: consistent while others write
+    destination.close()
+    source.close()
+    click.echo(f"Backed up to {target}")
 
 
 if __name__ == "__main__":
