@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
+from frontyard.metrics import RequestTimingMiddleware, make_registry, metrics_endpoint
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
 from frontyard.retention import purge_personal_data
 from frontyard.security import (
@@ -44,6 +45,7 @@ def _routes() -> list[Route | Mount]:
         *kiosk_routes,
         *counter_routes,
         *analytics_routes,
+        Route("/metrics", metrics_endpoint, name="metrics"),
         Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
     ]
 
@@ -92,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Outermost first: the language is known before any error page is rendered.
     middleware = [
         Middleware(LocaleMiddleware, default_locale=settings.default_locale),
+        Middleware(RequestTimingMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(CrossSiteRequestMiddleware, trusted_origins=(settings.base_url,)),
         Middleware(
@@ -113,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
+    app.state.metrics_registry, app.state.request_latency = make_registry(engine, app.state.hub)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_lockout_seconds
     )
