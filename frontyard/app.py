@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from frontyard import PROJECT_ROOT, database, web
+from frontyard import PROJECT_ROOT, admin, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.metrics import RequestTimingMiddleware, make_registry, metrics_endpoint
@@ -42,6 +43,7 @@ def _routes() -> list[Route | Mount]:
 
     return [
         *web.routes,
+        *admin.routes,
         *kiosk_routes,
         *counter_routes,
         *analytics_routes,
@@ -50,11 +52,11 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
-async def _purge_hourly(settings: Settings, engine: Engine) -> None:
+async def _purge_hourly(settings: Settings, engine: Engine, running: threading.Lock) -> None:
     """Apply the retention rule now and then every hour, for as long as the app runs."""
 
     def purge_once() -> None:
-        with database.session_scope(engine) as session:
+        with running, database.session_scope(engine) as session:
             purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                 settings.tz)
 
@@ -82,11 +84,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
             await bridge.start()
         app.state.bridge = bridge
-        purger = asyncio.create_task(_purge_hourly(settings, engine), name="frontyard-purge")
+        purge_running = threading.Lock()
+        purger = asyncio.create_task(_purge_hourly(settings, engine, purge_running),
+                                     name="frontyard-purge")
         try:
             yield
         finally:
             purger.cancel()
+            # A purge already in its thread cannot be cancelled: let it finish before the
+            # engine goes away under it.
+            await asyncio.to_thread(purge_running.acquire)
+            purge_running.release()
             if bridge is not None:
                 await bridge.stop()
             engine.dispose()

@@ -33,6 +33,10 @@ class QueueCollector(Collector):
         self.engine = engine
         self.hub = hub
 
+    def describe(self) -> list[Any]:
+        """Nothing to describe up front: collecting needs the database, which may not be ready."""
+        return []
+
     def collect(self) -> Iterator[Any]:
         """Waiting tasks per service and open realtime subscriptions of this process."""
         waiting = GaugeMetricFamily("frontyard_waiting_tasks",
@@ -54,7 +58,7 @@ class QueueCollector(Collector):
 
 def make_registry(engine: Engine, hub: Hub) -> tuple[CollectorRegistry, Histogram]:
     """A registry of this app's own (tests build many apps; no global state)."""
-    registry = CollectorRegistry(auto_describe=True)
+    registry = CollectorRegistry(auto_describe=False)
     latency = Histogram("frontyard_request_seconds", "HTTP request latency",
                         ["method", "route", "status"], registry=registry,
                         buckets=LATENCY_BUCKETS)

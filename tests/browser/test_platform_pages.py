@@ -72,6 +72,7 @@ def test_switcher_is_keyboard_usable(page, live_server):
 PUBLIC_PAGES = ["/", "/login", "/crowding", "/no-such-page"]
 STAFF_PAGES = ["/counter", "/board", "/kiosk"]
 MANAGER_PAGES = ["/analytics"]
+ADMIN_PAGES = ["/admin/audit"]
 
 
 @pytest.mark.parametrize("locale", ["en", "ja"])
@@ -81,8 +82,8 @@ def test_every_page_passes_axe(page, live_server, locale):
     for path in PUBLIC_PAGES:
         page.goto(f"{live_server.url}{path}")
         assert_accessible(page)
-    sign_in(page, live_server, "manager")
-    for path in STAFF_PAGES + MANAGER_PAGES:
+    sign_in(page, live_server, "admin")
+    for path in STAFF_PAGES + MANAGER_PAGES + ADMIN_PAGES:
         page.goto(f"{live_server.url}{path}")
         assert page.url.endswith(path)
         assert_accessible(page)
