@@ -3,7 +3,9 @@
 A catalog is data kept in a YAML file per office (`kiosk/catalogs/<office>.yaml`); every text
 in it is a map {locale: text}. `load_catalog` reads a file, checks it against the schema and
 its cross-references (ids, service codes, translations) and returns a `Catalog`, or raises a
-`CatalogError` listing every problem with the file, the YAML line and the place.
+`CatalogError` listing every problem with the file, the YAML line and the place. Problems of
+structure and type come first (like a compiler's syntax errors); translations and references
+are checked, all together, once the structure is right.
 
 Visiting order is the order of `sections:` (the register first, because later steps need
 the new address or the new entry), then the order of `procedures:` within a section.
@@ -19,16 +21,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from markupsafe import Markup, escape
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
 )
-from pydantic_core import PydanticCustomError
 from sqlmodel import Session, select
 
 from counter.models import Office, Service
@@ -48,27 +47,22 @@ RUBY_LOCALES: frozenset[str] = frozenset({"ja_easy"})
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-def _check_text(value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-    """A {locale: text} map: known locales, no empty text, good ruby, required locales present."""
+def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> str | None:
+    """What is wrong with a {locale: text} map: unknown or missing locale, empty text, bad ruby."""
     unknown = sorted(set(value) - set(BY_CODE))
     if unknown:
-        raise PydanticCustomError("unknown_locale", "unknown locale {locales}",
-                                  {"locales": ", ".join(unknown)})
+        return f"unknown locale {', '.join(unknown)}"
     empty = sorted(code for code, text in value.items() if not text.strip())
     if empty:
-        raise PydanticCustomError("empty_translation", "empty translation for {locales}",
-                                  {"locales": ", ".join(empty)})
+        return f"empty translation for {', '.join(empty)}"
     for code in sorted(RUBY_LOCALES & set(value)):
         problem = _ruby_problem(value[code])
         if problem:
-            raise PydanticCustomError("bad_ruby", "{locale}: {problem}",
-                                      {"locale": code, "problem": problem})
-    required = (info.context or {}).get("required_locales", ())
+            return f"{code}: {problem}"
     missing = [code for code in required if code not in value]
     if missing:
-        raise PydanticCustomError("missing_translation", "missing translation for {locales}",
-                                  {"locales": ", ".join(missing)})
-    return value
+        return f"missing translation for {', '.join(missing)}"
+    return None
 
 
 def _ruby_problem(text: str) -> str | None:
@@ -77,14 +71,15 @@ def _ruby_problem(text: str) -> str | None:
         segments = ruby.parse(text)
     except ruby.RubyError as error:
         return str(error)
-    bare = sorted({char for segment in segments if segment.reading is None
-                   for char in segment.text if ruby.KANJI.match(char)})
+    bare = dict.fromkeys(char for segment in segments if segment.reading is None
+                         for char in segment.text if ruby.KANJI.match(char))
     if bare:
         return f"kanji without a reading: {''.join(bare)}"
     return None
 
 
-Text = Annotated[dict[str, str], AfterValidator(_check_text)]
+#: A text in several languages: {locale: text}.
+Text = dict[str, str]
 
 
 class _Model(BaseModel):
@@ -492,11 +487,16 @@ def _condition_problems(condition: Condition, catalog: Catalog, loc: Loc, label:
         yield problem("at_most", "at_most is below at_least")
 
 
-def _reference_problems(catalog: Catalog, service_codes: set[str], label: str,
-                        lines: Mapping[Loc, int]) -> Iterator[Problem]:
-    """Everything the schema cannot see: ids, references, service codes, question logic."""
+def _reference_problems(catalog: Catalog, service_codes: set[str], required: tuple[str, ...],
+                        label: str, lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """Everything the schema cannot see: translations, ids, references, question logic."""
     def at(loc: Loc, message: str) -> Problem:
         return Problem(label, _line_of(lines, loc), format_place(loc), message)
+
+    for loc, text in _texts(catalog):
+        problem = _text_problem(text, required)
+        if problem:
+            yield at(loc, problem)
 
     yield from _duplicates(catalog.sections, "service", ("sections",), label, lines)
     for kind in ("documents", "forms", "questions", "procedures", "life_events"):
@@ -572,11 +572,13 @@ def check_catalog(path: str | Path, *, service_codes: Iterable[str],
     if unknown_locales:
         raise ValueError(f"unknown required locales: {unknown_locales}")
     try:
-        catalog = Catalog.model_validate(data, context={"required_locales": required})
+        catalog = Catalog.model_validate(data)
     except ValidationError as error:
         result.problems += _schema_problems(error, label, data, lines)
+        result.problems.sort(key=lambda problem: problem.line or 0)
         return result
-    result.problems += _reference_problems(catalog, set(service_codes), label, lines)
+    result.problems += _reference_problems(catalog, set(service_codes), required, label, lines)
+    result.problems.sort(key=lambda problem: problem.line or 0)
     if not result.problems:
         result.catalog = catalog
         result.warnings = list(_warnings(catalog, label, lines))
@@ -607,16 +609,22 @@ def service_codes_in_database(session: Session, office_code: str) -> set[str]:
 # --- translations ----------------------------------------------------------------------------
 
 
-def iter_texts(item: Any, loc: Loc = ()) -> Iterator[tuple[str, dict[str, str]]]:
-    """Every translatable text of a catalog (or part of one), with its place."""
+def _texts(item: Any, loc: Loc = ()) -> Iterator[tuple[Loc, dict[str, str]]]:
+    """Every text under an item, with its location."""
     if isinstance(item, BaseModel):
         for name in type(item).model_fields:
-            yield from iter_texts(getattr(item, name), (*loc, name))
+            yield from _texts(getattr(item, name), (*loc, name))
     elif isinstance(item, list):
         for index, child in enumerate(item):
-            yield from iter_texts(child, (*loc, index))
+            yield from _texts(child, (*loc, index))
     elif isinstance(item, dict):
-        yield format_place(loc), item
+        yield loc, item
+
+
+def iter_texts(item: Any) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every translatable text of a catalog (or part of one), with its place."""
+    for loc, text in _texts(item):
+        yield format_place(loc), text
 
 
 def missing_translations(catalog: Catalog,
