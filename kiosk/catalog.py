@@ -365,6 +365,9 @@ def _schema_problems(error: ValidationError, label: str, data: Any,
             loc = loc[:-1]
         elif item["type"] == "extra_forbidden":
             message = f"unknown field '{loc[-1]}'"
+        elif item["type"] == "string_pattern_mismatch":
+            message = (f"an id is lower-case letters, digits and '_', starting with a letter, "
+                       f"not {item['input']!r}")
         elif item["type"] in {"string_type", "int_type", "bool_type", "list_type", "dict_type",
                               "model_type", "literal_error"}:
             message = f"{message}, not {_describe(item['input'])}"
