@@ -168,7 +168,8 @@ class Details:
         """JSON-ready data (dates ISO, enums as values), leaving out what was not given."""
         data = {name: _to_json(getattr(self, name)) for name in DETAIL_FIELDS}
         data["household_members"] = [
-            {f.name: _to_json(getattr(member, f.name)) for f in fields(HouseholdMember)}
+            {f.name: _to_json(getattr(member, f.name)) for f in fields(HouseholdMember)
+             if getattr(member, f.name) is not None}
             for member in self.household_members
         ]
         return {key: value for key, value in data.items() if value not in (None, [])}
@@ -186,8 +187,11 @@ class Details:
 
 
 def _to_json(value: Any) -> Any:
+    """A field value as JSON: dates in ISO form, enums as their plain value."""
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
     return value
 
 

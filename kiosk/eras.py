@@ -49,7 +49,7 @@ for _era in ERAS:
 
 _SEP = r"\s*(?:[./\-]|年|月)\s*"
 _ERA_DATE = re.compile(
-    r"(?P<era>明治|大正|昭和|平成|令和|[明大昭平令MTSHR])\s*\.?\s*(?P<year>元|\d{1,2})"
+    r"(?P<era>明治|大正|昭和|平成|令和|[明大昭平令MTSHR])\s*\.?\s*(?P<year>元|\d{1,3})"
     r"(?:\s*年?\s*$|" + _SEP + r"(?P<month>\d{1,2})" + _SEP + r"(?P<day>\d{1,2})\s*日?$)",
 )
 _WESTERN_DATE = re.compile(
