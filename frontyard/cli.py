@@ -168,8 +168,11 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
         from kiosk.catalog import service_codes_in_database
 
         engine = migrated_engine(load_settings())
-        with database.session_scope(engine) as session:
-            codes = service_codes_in_database(session, office)
+        try:
+            with database.session_scope(engine) as session:
+                codes = service_codes_in_database(session, office)
+        finally:
+            engine.dispose()
         if not codes:
             click.echo(f"The database has no services for office {office!r}.", err=True)
             sys.exit(2)
