@@ -22,7 +22,7 @@ import jaconv
 from babel import Locale
 from babel.support import LazyProxy
 
-from frontyard.errors import ValidationFailed
+from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.i18n import lazy_gettext
 from kiosk.eras import DateInputError, parse_date

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from frontyard.errors import ValidationFailed
+from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import gettext as _
 from kiosk.catalog import (
     Catalog,

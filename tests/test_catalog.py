@@ -269,3 +269,15 @@ def test_localized_html_renders_ruby_only_in_easy_japanese():
         "<ruby>転入届<rp>(</rp><rt>てんにゅうとどけ</rt><rp>)</rp></ruby>")
     assert str(localized_html(text, "ja")) == "転入届《注意》"
     assert str(localized_html(text, "en")) == "&lt;b&gt;Moving&lt;/b&gt;"
+
+
+def test_kiosk_domain_imports_no_starlette():
+    """The domain modules stay pure: importing them loads no web framework."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kiosk.catalog, kiosk.guide, kiosk.details, kiosk.eras, kiosk.ruby; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'starlette'))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).parent.parent).stdout
+    assert output.strip() == "[]"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontyard.errors import ValidationFailed
+from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import use_locale
 from kiosk.details import (
     DETAIL_FIELDS,

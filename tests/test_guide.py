@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from frontyard.demo import SERVICES
-from frontyard.errors import ValidationFailed
+from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import use_locale
 from kiosk.catalog import catalog_path, load_catalog
 from kiosk.guide import build_guide, check_answers, parse_answers
