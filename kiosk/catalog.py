@@ -405,6 +405,11 @@ def _describe(value: Any) -> str:
 # --- cross-references ------------------------------------------------------------------------
 
 
+def _problem(label: str, lines: Mapping[Loc, int], loc: Loc, message: str) -> Problem:
+    """A problem at a place of the file, with the place's line."""
+    return Problem(label, _line_of(lines, loc), format_place(loc), message)
+
+
 def _duplicates(items: list[Any], attr: str, loc: Loc, label: str,
                 lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """Items of a list sharing the same id (or service)."""
@@ -440,8 +445,7 @@ def _question_problems(question: Question, loc: Loc, label: str,
                        lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """A question's own coherence: options only for choices, bounds only for numbers."""
     def problem(field_name: str | None, message: str) -> Problem:
-        place = (*loc, field_name) if field_name else loc
-        return Problem(label, _line_of(lines, place), format_place(place), message)
+        return _problem(label, lines, (*loc, field_name) if field_name else loc, message)
 
     if question.kind == "choice":
         if len(question.options) < 2:
@@ -467,8 +471,7 @@ def _condition_problems(condition: Condition, catalog: Catalog, loc: Loc, label:
                         lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """A condition must name a question and use the operator of its kind."""
     def problem(field_name: str | None, message: str) -> Problem:
-        place = (*loc, field_name) if field_name else loc
-        return Problem(label, _line_of(lines, place), format_place(place), message)
+        return _problem(label, lines, (*loc, field_name) if field_name else loc, message)
 
     if not catalog.has("questions", condition.question):
         yield problem("question", f"unknown question '{condition.question}'")

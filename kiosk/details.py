@@ -393,6 +393,7 @@ def _parsers(today: date | None) -> dict[str, Callable[[str], Any]]:
 
 
 MEMBER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(HouseholdMember))
+_DATE_FIELDS = frozenset({"date_of_birth", "moving_date", "stay_expiry"})
 
 
 def _blank(raw: Any) -> bool:
@@ -421,9 +422,6 @@ def _parse_fields(raw: Mapping[str, Any], names: Iterable[str], required: Iterab
         except (FieldInvalid, DateInputError) as error:
             errors[prefix + name] = str(error)
     return values
-
-
-_DATE_FIELDS = frozenset({"date_of_birth", "moving_date", "stay_expiry"})
 
 
 def _parse_members(raw: Any, parsers: dict[str, Callable[[str], Any]],
@@ -474,9 +472,4 @@ def _validate(raw: Mapping[str, Any], required: Iterable[str], today: date | Non
     if errors:
         raise ValidationFailed(_("Some of the details are not valid."), **errors)
     return Details(**values, household_members=members)
-
-
-def field_label(name: str) -> str:
-    """The translated label of a field (for messages and staff screens)."""
-    return str(FIELD_LABELS[name])
 

@@ -191,15 +191,15 @@ def _answer_problem(question: Question, value: Any) -> str | None:
     """Why a typed answer does not fit its question, or None."""
     if question.kind == "yes_no":
         return None if isinstance(value, bool) else _("Answer yes or no.")
-    values = value if question.multiple and isinstance(value, list) else [value]
-    if question.multiple and not isinstance(value, list):
-        values = [None]
+    # A question with several answers takes a list, any other a single value.
+    shape_ok = isinstance(value, list) == question.multiple
+    values = value if isinstance(value, list) else [value]
     if question.kind == "choice":
         options = {option.id for option in question.options}
-        if all(isinstance(v, str) and v in options for v in values):
+        if shape_ok and all(isinstance(v, str) and v in options for v in values):
             return None
         return _("Choose one of the options.")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if not shape_ok or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return _("Enter a whole number.")
     low = question.minimum if question.minimum is not None else -(10**9)
     high = question.maximum if question.maximum is not None else 10**9
