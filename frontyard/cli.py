@@ -1,8 +1,9 @@
-"""The `frontyard` command: serve, migrate, add users and devices, seed demo data, purge."""
+"""The `frontyard` command: serve, migrate, users and devices, demo data, catalogs, purge."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -149,6 +150,82 @@ def demo() -> None:
     engine = migrated_engine(settings)
     for line in seed_demo(engine, settings):
         click.echo(line)
+
+
+@main.group()
+def catalog() -> None:
+    """Procedure catalogs of the kiosk."""
+
+
+def _catalog_services(services: str | None, from_database: bool, office: str) -> set[str]:
+    """The service codes a catalog may use: given, from the database, or the demo office's."""
+    if services and from_database:
+        click.echo("Give either --services or --from-database, not both.", err=True)
+        sys.exit(2)
+    if services:
+        return {code.strip() for code in services.split(",") if code.strip()}
+    if from_database:
+        from kiosk.catalog import service_codes_in_database
+
+        engine = migrated_engine(load_settings())
+        try:
+            with database.session_scope(engine) as session:
+                codes = service_codes_in_database(session, office)
+        finally:
+            engine.dispose()
+        if not codes:
+            click.echo(f"The database has no services for office {office!r}.", err=True)
+            sys.exit(2)
+        return codes
+    from frontyard.demo import SERVICES
+
+    return {code for code, *_ in SERVICES}
+
+
+@catalog.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--services", default=None,
+              help="Comma-separated service codes the catalog may use "
+                   "(default: those of the demo office).")
+@click.option("--from-database", is_flag=True,
+              help="Take the service codes from the database instead.")
+@click.option("--office", default="main", show_default=True,
+              help="Office whose services --from-database reads.")
+@click.option("--locales", default="ja,ja_easy,en", show_default=True,
+              help="Comma-separated locales every text must have; 'all' for every kiosk "
+                   "language.")
+def catalog_check(file: Path, services: str | None, from_database: bool, office: str,
+                  locales: str) -> None:
+    """Check a catalog file: exit 0 with a summary, or 1 with one line per problem."""
+    from frontyard.i18n import BY_CODE
+    from kiosk.catalog import KIOSK_LOCALES, check_catalog, missing_translations
+
+    required = KIOSK_LOCALES if locales == "all" else tuple(
+        code.strip() for code in locales.split(",") if code.strip())
+    unknown = [code for code in required if code not in BY_CODE]
+    if unknown:
+        click.echo(f"Unknown locales: {', '.join(unknown)}.", err=True)
+        sys.exit(2)
+    result = check_catalog(file, service_codes=_catalog_services(services, from_database, office),
+                           required_locales=required)
+    if result.catalog is None:
+        for problem in result.problems:
+            click.echo(str(problem))
+        click.echo(f"{file}: {len(result.problems)} problem(s); the catalog cannot be used.",
+                   err=True)
+        sys.exit(1)
+    found = result.catalog
+    click.echo(f"{file}: valid catalog of office {found.office!r}: "
+               f"{len(found.life_events)} life events, {len(found.procedures)} procedures, "
+               f"{len(found.questions)} questions, {len(found.documents)} documents, "
+               f"{len(found.forms)} forms.")
+    click.echo(f"Complete in: {', '.join(required)}.")
+    gaps = missing_translations(found, [code for code in KIOSK_LOCALES if code not in required])
+    if gaps:
+        click.echo("Not yet translated: " + ", ".join(
+            f"{code} ({len(places)} texts)" for code, places in gaps.items()) + ".")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
 
 
 @main.command()

@@ -10,48 +10,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from frontyard.exceptions import (  # noqa: F401  (re-exported: the domain's errors)
+    Conflict,
+    DomainError,
+    NotFound,
+    TooManyRequests,
+    ValidationFailed,
+)
 from frontyard.i18n import gettext as _
 from frontyard.i18n import lazy_gettext
 
 log = logging.getLogger("frontyard")
-
-
-class DomainError(Exception):
-    """A request the rules refuse; carries a translated message and an HTTP status."""
-
-    status_code = 400
-
-    def __init__(self, message: Any, **fields: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.fields = fields
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-class NotFound(DomainError):
-    """The thing asked for does not exist (or is not visible to the asker)."""
-
-    status_code = 404
-
-
-class Conflict(DomainError):
-    """The action does not fit the current state, e.g. an illegal queue transition."""
-
-    status_code = 409
-
-
-class ValidationFailed(DomainError):
-    """Input that does not pass validation; `fields` maps field names to messages."""
-
-    status_code = 422
-
-
-class TooManyRequests(DomainError):
-    """A rate limit or lockout."""
-
-    status_code = 429
 
 
 TITLES = {

@@ -1,0 +1,118 @@
+"""Furigana (ruby) markup in catalog texts: parse, check, render as HTML or plain text.
+
+The notation is the one of Aozora Bunko (青空文庫), familiar to Japanese editors and safe in
+YAML without quoting (braces would start a YAML flow mapping):
+
+- ``漢字《かんじ》``: the reading in 《》 goes over the run of kanji just before it;
+- ``｜市民課《しみんか》``: a full-width bar marks where the base starts, for bases that are not
+  only kanji or to split a run of kanji (``｜ＩＤ《アイディー》``).
+
+Only kana (and the prolonged sound mark) may appear in a reading.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+BAR = "｜"
+OPEN = "《"
+CLOSE = "》"
+KANJI = re.compile(r"[\u3005\u3006\u3007\u303b\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u30f6]")
+_KANA_READING = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u30fc\s・]+")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of text, with its reading when it carries ruby."""
+
+    text: str
+    reading: str | None = None
+
+
+class RubyError(ValueError):
+    """Malformed ruby markup; `position` is the offset of the problem in the text."""
+
+    def __init__(self, message: str, position: int) -> None:
+        super().__init__(f"{message} (at character {position + 1})")
+        self.position = position
+
+
+def _kanji_run_start(text: str, end: int) -> int:
+    """Where the run of kanji ending just before `end` starts."""
+    start = end
+    while start > 0 and KANJI.match(text[start - 1]):
+        start -= 1
+    return start
+
+
+def parse(text: str) -> list[Segment]:
+    """Split a text into plain and ruby segments; raises RubyError on malformed markup."""
+    segments: list[Segment] = []
+    plain_start = 0
+    bar: int | None = None
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == BAR:
+            if bar is not None:
+                raise RubyError(f"second '{BAR}' before a reading", index)
+            bar = index
+        elif char == CLOSE:
+            raise RubyError(f"'{CLOSE}' without '{OPEN}'", index)
+        elif char == OPEN:
+            close = text.find(CLOSE, index)
+            if close < 0:
+                raise RubyError(f"'{OPEN}' is never closed", index)
+            reading = text[index + 1:close]
+            if OPEN in reading:
+                raise RubyError(f"'{OPEN}' inside a reading", index)
+            if not reading.strip() or not _KANA_READING.fullmatch(reading):
+                raise RubyError("a reading must be kana", index)
+            base_start = bar + 1 if bar is not None else _kanji_run_start(text, index)
+            if base_start == index:
+                raise RubyError(f"no kanji before '{OPEN}' (mark the base with '{BAR}')", index)
+            plain_end = bar if bar is not None else base_start
+            if plain_end > plain_start:
+                segments.append(Segment(text[plain_start:plain_end]))
+            segments.append(Segment(text[base_start:index], reading))
+            plain_start = close + 1
+            bar = None
+            index = close
+        index += 1
+    if bar is not None:
+        raise RubyError(f"'{BAR}' without a reading after it", bar)
+    if plain_start < len(text):
+        segments.append(Segment(text[plain_start:]))
+    return segments
+
+
+def problems(text: str) -> list[str]:
+    """What is wrong with the markup of a text (empty when it is well formed)."""
+    try:
+        parse(text)
+    except RubyError as error:
+        return [str(error)]
+    return []
+
+
+def to_html(text: str) -> Markup:
+    """The text as escaped HTML with <ruby> elements (with <rp> for browsers without ruby)."""
+    parts: list[str] = []
+    for segment in parse(text):
+        if segment.reading is None:
+            parts.append(str(escape(segment.text)))
+        else:
+            parts.append(f"<ruby>{escape(segment.text)}<rp>(</rp>"
+                         f"<rt>{escape(segment.reading)}</rt><rp>)</rp></ruby>")
+    return Markup("".join(parts))
+
+
+def to_plain(text: str, *, readings: bool = False) -> str:
+    """The text without markup: the kanji (for print and titles) or the readings (for speech)."""
+    return "".join(
+        segment.reading if readings and segment.reading else segment.text
+        for segment in parse(text)
+    )
