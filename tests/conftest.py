@@ -51,7 +51,8 @@ def postgres_base_url(worker_id: str) -> Iterator[str | None]:
     import psycopg
 
     url = make_url(base)
-    name = f"frontyard_test_{worker_id}"
+    # The process id keeps concurrent test runs on one server out of each other's way.
+    name = f"frontyard_test_{worker_id}_{os.getpid()}"
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         with psycopg.connect(admin_dsn, autocommit=True) as connection:
@@ -66,6 +67,8 @@ def postgres_base_url(worker_id: str) -> Iterator[str | None]:
     worker_url = url.set(database=name).render_as_string(hide_password=False)
     database.upgrade(Settings(database_url=worker_url).resolved_database_url())
     yield worker_url
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _truncate_all(url: str) -> None:
