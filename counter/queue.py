@@ -162,17 +162,17 @@ STATE_LABELS: dict[TaskState, Any] = {
     TaskState.CANCELLED: lazy_gettext("cancelled"),
 }
 ACTION_LABELS: dict[Action, Any] = {
-    Action.CALL: lazy_gettext("call"),
-    Action.RECALL: lazy_gettext("recall"),
-    Action.START: lazy_gettext("start"),
+    Action.CALL: lazy_gettext("call the ticket"),
+    Action.RECALL: lazy_gettext("call again"),
+    Action.START: lazy_gettext("start serving"),
     Action.ADVANCE: lazy_gettext("next step"),
-    Action.COMPLETE: lazy_gettext("complete"),
-    Action.NO_SHOW: lazy_gettext("no-show"),
+    Action.COMPLETE: lazy_gettext("complete the task"),
+    Action.NO_SHOW: lazy_gettext("mark as no-show"),
     Action.RETURN: lazy_gettext("return to the queue"),
-    Action.HOLD: lazy_gettext("hold"),
-    Action.RELEASE: lazy_gettext("release"),
-    Action.TRANSFER: lazy_gettext("transfer"),
-    Action.CANCEL: lazy_gettext("cancel"),
+    Action.HOLD: lazy_gettext("put on hold"),
+    Action.RELEASE: lazy_gettext("release the hold"),
+    Action.TRANSFER: lazy_gettext("transfer to another service"),
+    Action.CANCEL: lazy_gettext("cancel the ticket"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -252,15 +252,15 @@ def test_staff_hold_transfer_and_call_out_of_order(staff_client, client, world, 
     assert response.status_code == 422 and "service" in response.json()["fields"]
 
 
-def test_illegal_actions_are_translated_409s(staff_client, client, world, kiosk_token):
+def test_illegal_actions_are_translated_409s(staff_client, client, engine, world, kiosk_token):
     """Starting a waiting ticket is refused with the reason, in the staff member's language."""
     issue(client, kiosk_token)
-    waiting = staff_client.get(f"/api/v1/counters/{world.counters[0]}").json()["waiting"]
-    url = f"/api/v1/tasks/{waiting[0]['task_id']}/start"
+    with Session(engine) as session:
+        url = f"/api/v1/tasks/{session.exec(select(Task.id)).one()}/start"
     english = staff_client.post(url, headers={"Accept-Language": "en"})
     assert english.status_code == 409
     assert english.json()["detail"] == (
-        "A-001: “start” is not possible while the ticket is waiting.")
+        "A-001: “start serving” is not possible while the ticket is waiting.")
     japanese = staff_client.post(url, headers={"Accept-Language": "ja"})
     assert japanese.status_code == 409 and "待機中" in japanese.json()["detail"]
     closed = staff_client.post(f"/api/v1/counters/{world.counters[0]}/call-next")

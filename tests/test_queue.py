@@ -294,7 +294,7 @@ def test_illegal_transition_message_is_translated(engine, world):
     task = first_task(engine, visit)
     with use_locale("en"), pytest.raises(queue.IllegalTransition) as error:
         run(engine, queue.start, task.id, world.staff[0])
-    assert str(error.value) == "A-001: “start” is not possible while the ticket is waiting."
+    assert str(error.value) == "A-001: “start serving” is not possible while the ticket is waiting."
     with use_locale("ja"), pytest.raises(queue.IllegalTransition) as error:
         run(engine, queue.start, task.id, world.staff[0])
     assert "A-001" in str(error.value) and "待機中" in str(error.value)
@@ -559,9 +559,9 @@ def test_estimated_wait_formula(engine, world):
     """W = n × h / c: people waiting × mean handling ÷ effective open counters, in minutes."""
     residents = world.services["residents"]
 
-    def wait(now: datetime = at(60)) -> timedelta:
+    def wait(now: datetime | None = None) -> timedelta:
         with Session(engine) as session:
-            return queue.estimated_wait(session, residents, now)
+            return queue.estimated_wait(session, residents, now or at(60))
 
     assert wait() == timedelta(0)  # nobody waits
     for minute in range(5):
