@@ -657,3 +657,23 @@ def test_migrations_match_the_models(engine):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata())
     assert differences == []
+
+
+def test_demo_seeds_a_live_queue_once(engine, settings):
+    """`frontyard demo` leaves a few tickets waiting and one called, and only into an empty
+    queue (running it again issues nothing)."""
+    from frontyard.demo import DEMO_TICKETS, seed_demo
+
+    lines = list(seed_demo(engine, settings))
+    assert any("is called to counter 1" in line for line in lines)
+    with Session(engine) as session:
+        office_id = session.exec(select(Visit.office_id)).first()
+        calls = queue.current_calls(session, office_id)
+        waiting = sum(queue.waiting_counts(session, office_id).values())
+        visits = len(session.exec(select(Visit)).all())
+    assert visits == len(DEMO_TICKETS)
+    assert [call.counter_number for call in calls] == ["1"]
+    assert waiting == len(DEMO_TICKETS) - 1
+    list(seed_demo(engine, settings))
+    with Session(engine) as session:
+        assert len(session.exec(select(Visit)).all()) == len(DEMO_TICKETS)
