@@ -1150,8 +1150,6 @@ def queue_overview(session: Session, office_id: int,
     result = []
     for service in services:
         first_queued = oldest.get(service.id)
-        if first_queued is not None and first_queued.tzinfo is None:  # SQLite aggregates
-            first_queued = first_queued.replace(tzinfo=now.tzinfo)
         result.append(ServiceOverview(
             service=service, waiting=counts.get(service.id, 0),  # type: ignore[arg-type]
             on_hold=held.get(service.id, 0), counters_open=open_counters.get(service.id, 0),
