@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from counter.api import routes as api_routes
 from frontyard.auth import DeviceKind, Role
 from frontyard.guards import require_device, require_role
 from frontyard.templating import render
@@ -32,4 +33,5 @@ routes = [
     Route("/counter", staff_terminal, name="staff_terminal"),
     Route("/board", call_board, name="call_board"),
     Route("/crowding", crowding, name="crowding"),
+    *api_routes,
 ]
