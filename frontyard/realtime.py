@@ -134,16 +134,17 @@ class PostgresBridge:
         self.hub = hub
         self.max_backoff = max_backoff
         self.connected = asyncio.Event()
+        self._first_attempt = asyncio.Event()
         self.reconnects = 0
         self.backend_pid: int | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Begin listening in the background; returns once the first LISTEN is in place."""
+        """Begin listening in the background; returns once the first attempt to LISTEN ended."""
         self.hub.bind_loop(asyncio.get_running_loop())
         self._task = asyncio.create_task(self._run(), name="frontyard-pg-listener")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.connected.wait(), timeout=10)
+            await asyncio.wait_for(self._first_attempt.wait(), timeout=10)
 
     async def stop(self) -> None:
         """Stop listening."""
@@ -165,6 +166,7 @@ class PostgresBridge:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     self.backend_pid = connection.info.backend_pid
                     self.connected.set()
+                    self._first_attempt.set()
                     backoff = 0.2
                     if not first:
                         self.reconnects += 1
@@ -176,6 +178,7 @@ class PostgresBridge:
                 raise
             except Exception as error:  # lost connection, server restart…
                 log.warning("notification listener lost its connection: %s", error)
+            self._first_attempt.set()
             self.connected.clear()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)

@@ -34,6 +34,20 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at production cost takes ~0.5 s a hash here; tests use the cheapest parameters."""
+    from argon2 import PasswordHasher
+
+    from frontyard import auth
+
+    saved = auth._hasher, auth._DUMMY_HASH
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    auth._DUMMY_HASH = auth._hasher.hash("frontyard-timing-equaliser")
+    yield
+    auth._hasher, auth._DUMMY_HASH = saved
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (faster than migrating every time)."""

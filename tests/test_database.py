@@ -102,8 +102,9 @@ def test_session_scope_rolls_back_on_error(engine):
 
 def test_healthz_reports_unreachable_database(tmp_path):
     """/healthz is 503 when the database cannot be reached."""
-    settings = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path,
-                        secret_key="k", check_migrations=False)
+    unreachable = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
+    settings = Settings(database_url=unreachable, data_dir=tmp_path, secret_key="k",
+                        check_migrations=False)
     with TestClient(create_app(settings)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
