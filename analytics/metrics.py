@@ -379,7 +379,7 @@ def metrics_from_log(session: Session, filters: Filters,
     # Whole visits that touch the range: every fact dated inside it comes from one of them.
     visit_events = select(Event).where(Event.visit_id.in_(in_range), ~counters)  # type: ignore[union-attr]
     counter_events = select(Event).where(counters, *office)
-    events = [*session.exec(visit_events).all(), *session.exec(counter_events).all()]
+    events = [*session.scalars(visit_events).all(), *session.scalars(counter_events).all()]
     return metrics_from_facts(facts_for(events, zone), filters, zone)
 
 

@@ -153,7 +153,7 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
     deltas: Deltas = defaultdict(Counter)
     for visit_id in sorted({e.visit_id for e in events
                             if e.visit_id is not None and e.kind not in COUNTER_KINDS}):
-        history = session.exec(select(Event).where(Event.visit_id == visit_id)).all()
+        history = session.scalars(select(Event).where(Event.visit_id == visit_id)).all()
         _diff(deltas, visit_facts(history),
               visit_facts([e for e in history if e.id not in new_ids]), tz)
     by_counter: dict[tuple[int, int], list[Event]] = defaultdict(list)
@@ -189,12 +189,12 @@ def _counter_window(session: Session, office_id: int, counter_id: int,
     last = max(added, key=event_order)
     mine = and_(Event.office_id == office_id, Event.counter_id == counter_id,
                 Event.kind.in_(COUNTER_KINDS))  # type: ignore[attr-defined]
-    before = session.exec(
+    before = session.scalars(
         select(Event).where(mine, or_(Event.at < first.at,
                                       and_(Event.at == first.at, Event.id < first.id)))
         .order_by(Event.at.desc(), Event.id.desc()).limit(1)  # type: ignore[union-attr]
     ).first()
-    after = session.exec(
+    after = session.scalars(
         select(Event).where(mine, or_(Event.at > last.at,
                                       and_(Event.at == last.at, Event.id > last.id)))
         .order_by(Event.at, Event.id).limit(1)  # type: ignore[arg-type]
@@ -206,7 +206,7 @@ def _counter_window(session: Session, office_id: int, counter_id: int,
     if after is not None:
         query = query.where(or_(Event.at < after.at,
                                 and_(Event.at == after.at, Event.id <= after.id)))
-    return list(session.exec(query).all())
+    return list(session.scalars(query).all())
 
 
 def rebuild_rollups(session: Session, office_id: int | None = None,
