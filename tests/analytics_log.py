@@ -51,12 +51,14 @@ class EventLog:
         """A staff account (no real password: these tests never sign in); returns its id."""
         return self._add(User(username=username, password_hash="-", role=Role.STAFF)).id
 
-    def visit(self, number: str, issued_at: datetime, service_id: int | None = None) -> int:
-        """A visit with its `issued` event; returns the visit id."""
+    def visit(self, number: str, issued_at: datetime, service_id: int | None = None,
+              *, issue: bool = True) -> int:
+        """A visit, with its `issued` event unless `issue` is False; returns the visit id."""
         visit = self._add(Visit(office_id=self.office.id, ticket_number=number,
                                 ticket_day=issued_at.astimezone(TOKYO).date(),
                                 status_token=secrets.token_hex(16), issued_at=issued_at))
-        self.event(EventKind.ISSUED, issued_at, visit_id=visit.id, service_id=service_id)
+        if issue:
+            self.event(EventKind.ISSUED, issued_at, visit_id=visit.id, service_id=service_id)
         return visit.id
 
     def task(self, visit_id: int, service_id: int, position: int = 0) -> int:

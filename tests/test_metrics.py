@@ -171,7 +171,7 @@ def test_arrivals_issued_and_days(engine, logged, source):
 @BOTH
 def test_duration_counts_and_means(engine, logged, source):
     """Wait, walk, handling and stay per step, per service and overall."""
-    R, I = logged.residents, logged.insurance
+    R, I = logged.residents, logged.insurance  # noqa: E741
     result = read(engine, source)
     assert counts_and_means(result, "wait") == {
         (None, None): (6, 870.0), (R, None): (3, 740.0), (R, "受付"): (3, 740.0),
@@ -188,7 +188,7 @@ def test_duration_counts_and_means(engine, logged, source):
 
 def test_exact_medians_and_p90_from_the_log(engine, logged):
     """Linear interpolation between order statistics, worked out in the docstring's numbers."""
-    R, I = logged.residents, logged.insurance
+    R, I = logged.residents, logged.insurance  # noqa: E741
     durations = read(engine, "log").durations
     expected = {  # (metric, key): (median, p90)
         ("wait", (None, None)): (750.0, 1500.0),  # 300 420 600 900 1200 1800
@@ -218,7 +218,7 @@ def test_rollup_medians_are_read_from_buckets(engine, logged):
 @BOTH
 def test_no_show_rate(engine, logged, source):
     """No-shows per call; recalls are counted apart and are not calls."""
-    R, I = logged.residents, logged.insurance
+    R, I = logged.residents, logged.insurance  # noqa: E741
     calls = read(engine, source).calls
     assert calls == {(None, None): CallStats(7, 1, 2), (R, None): CallStats(3, 1, 1),
                      (R, "受付"): CallStats(3, 1, 1), (I, None): CallStats(4, 0, 1),
