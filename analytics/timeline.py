@@ -54,6 +54,9 @@ class Fact:
     value_ms: int = 0
     counter_id: int = NO_COUNTER
     staff_user_id: int = NO_STAFF
+    #: The task measured (0 for visit and counter facts); rollups ignore it, the simulation
+    #: uses it to rebuild each stage's time at the counter.
+    task_id: int = 0
 
 
 class EventLike(Protocol):
@@ -118,6 +121,7 @@ class _Serving:
 class _Task:
     """What the replay remembers about one task."""
 
+    id: int
     service_id: int = NO_SERVICE
     step: str = NO_STEP
     stage: _Stage | None = None
@@ -130,6 +134,8 @@ class _VisitReplay:
 
     facts: list[Fact] = field(default_factory=list)
     tasks: dict[int, _Task] = field(default_factory=dict)
+    #: The task whose event is being replayed; its facts carry its id.
+    current: _Task | None = None
     issued: EventLike | None = None
     last_done: datetime | None = None
     closed: bool = False
@@ -139,14 +145,17 @@ class _VisitReplay:
         for event in sorted(events, key=event_order):
             self._feed(event)
         for task in self.tasks.values():
+            self.current = task
             if task.stage is not None:
                 self._abandon(task)
+        self.current = None
         self._stay()
         return self.facts
 
     def _feed(self, event: EventLike) -> None:
         """Dispatch one event to its handler."""
         kind = EventKind(event.kind)
+        self.current = None
         if kind is EventKind.ISSUED:
             if self.issued is None:
                 self.issued = event
@@ -157,7 +166,9 @@ class _VisitReplay:
             return
         if event.task_id is None or kind in COUNTER_KINDS:
             return
-        task = self.tasks.setdefault(event.task_id, _Task(service_id=event.service_id or 0))
+        task = self.tasks.setdefault(event.task_id,
+                                     _Task(event.task_id, service_id=event.service_id or 0))
+        self.current = task
         handler = getattr(self, f"_on_{kind.value}", None)
         if handler is not None:
             handler(task, event)
@@ -167,7 +178,8 @@ class _VisitReplay:
              staff_user_id: int | None = None) -> None:
         """Record one fact."""
         self.facts.append(Fact(kind, at, office_id, service_id, step, value_ms,
-                               counter_id or NO_COUNTER, staff_user_id or NO_STAFF))
+                               counter_id or NO_COUNTER, staff_user_id or NO_STAFF,
+                               self.current.id if self.current else 0))
 
     def _on_queued(self, task: _Task, event: EventLike) -> None:
         """Entering a queue: a new stage, unless the task comes back to the stage it left."""
