@@ -249,10 +249,10 @@ def _sum(table: Table, column: str, step: str | None = None) -> Any:
 
 def _days_from_rollups(session: Session, filters: Filters) -> dict[int, int]:
     """weekday → number of local dates with any ticket, queue entry or open counter."""
-    active = or_(stage_hour.c.issued > 0, stage_hour.c.arrivals > 0, stage_hour.c.open_ms > 0)
-    query = (select(stage_hour.c.weekday, func.count(stage_hour.c.local_date.distinct()))
-             .where(*_where(stage_hour, filters, service=False), active)
-             .group_by(stage_hour.c.weekday))
+    active = or_(stage_day.c.issued > 0, stage_day.c.arrivals > 0, stage_day.c.open_ms > 0)
+    query = (select(stage_day.c.weekday, func.count(stage_day.c.local_date.distinct()))
+             .where(*_where(stage_day, filters, service=False), active)
+             .group_by(stage_day.c.weekday))
     return {weekday: count for weekday, count in session.execute(query)}
 
 
@@ -300,10 +300,10 @@ def _durations_from_rollups(
 
 def _calls_from_rollups(session: Session, filters: Filters) -> dict[Breakdown, CallStats]:
     """Calls, recalls and no-shows per (service, step), per service and overall."""
-    keys = (stage_hour.c.service_id, stage_hour.c.step)
+    keys = (stage_day.c.service_id, stage_day.c.step)
     names = ("calls", "recalls", "no_shows")
-    query = (select(*keys, *(_sum(stage_hour, name, filters.step) for name in names))
-             .where(*_where(stage_hour, filters)).group_by(*keys))
+    query = (select(*keys, *(_sum(stage_day, name, filters.step) for name in names))
+             .where(*_where(stage_day, filters)).group_by(*keys))
     totals: dict[Breakdown, Counter[str]] = defaultdict(Counter)
     for row in session.execute(query).mappings():
         if any(row[name] for name in names):

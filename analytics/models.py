@@ -14,7 +14,6 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
-    Index,
     Integer,
     SmallInteger,
     String,
@@ -57,12 +56,15 @@ def _counter(name: str) -> Column[int]:
 
 
 def _stage_key() -> list[Column[object]]:
-    """Office × service × step × local date, the key shared by the hour and day tables."""
+    """Local date × office × service × step, the key shared by the hour and day tables.
+
+    The date leads so that a date range is one contiguous stretch of the primary key (and,
+    on SQLite, of the table itself: these tables are stored WITHOUT ROWID)."""
     return [
+        Column("local_date", Date, primary_key=True),
         Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
         Column("service_id", Integer, primary_key=True),
         Column("step", String(64), primary_key=True),
-        Column("local_date", Date, primary_key=True),
     ]
 
 
@@ -80,20 +82,23 @@ stage_hour = Table(
     *[column for metric in DURATIONS for column in (_counter(f"{metric}_n"),
                                                     _counter(f"{metric}_ms"))],
     _counter("open_ms"),
-    Index("ix_analytics_stage_hour_date", "local_date", "office_id"),
+    sqlite_with_rowid=False,
 )
 
-#: Per office × service × step × local date: duration counts, sums and fixed-bucket histograms
-#: (for medians and p90 over any date range without touching the log).
+#: Per office × service × step × local date: the same counts, and duration counts, sums and
+#: fixed-bucket histograms (for medians and p90 over any date range without touching the log).
+#: Twelve times fewer rows than the hour table, so everything without an hour is read here.
 stage_day = Table(
     "analytics_stage_day",
     metadata,
     *_stage_key(),
     Column("weekday", SmallInteger, nullable=False),
+    *[_counter(name) for name in COUNTS],
+    _counter("open_ms"),
     *[column for metric in DURATIONS for column in (
         _counter(f"{metric}_n"), _counter(f"{metric}_ms"),
         *[_counter(bucket_column(metric, index)) for index in range(BUCKET_COUNT)])],
-    Index("ix_analytics_stage_day_date", "local_date", "office_id"),
+    sqlite_with_rowid=False,
 )
 
 #: Per office × counter × staff member × service × local date: tasks done, handling time and
@@ -101,17 +106,17 @@ stage_day = Table(
 counter_day = Table(
     "analytics_counter_day",
     metadata,
+    Column("local_date", Date, primary_key=True),
     Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
     Column("counter_id", Integer, primary_key=True),
     Column("staff_user_id", Integer, primary_key=True),
     Column("service_id", Integer, primary_key=True),
-    Column("local_date", Date, primary_key=True),
     Column("weekday", SmallInteger, nullable=False),
     _counter("done"),
     _counter("handling_n"),
     _counter("handling_ms"),
     _counter("open_ms"),
-    Index("ix_analytics_counter_day_date", "local_date", "office_id"),
+    sqlite_with_rowid=False,
 )
 
 #: The time zone the rollups' local dates and hours are in (one row): reading them in another

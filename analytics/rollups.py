@@ -75,6 +75,7 @@ def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
         hour_row = deltas[(stage_hour, (*stage, local.hour))]
         if fact.kind in _COUNT_KINDS:
             hour_row[fact.kind.value] += sign
+            deltas[(stage_day, stage)][fact.kind.value] += sign
             if fact.kind is FactKind.DONE:
                 deltas[(counter_day, counter)]["done"] += sign
         elif fact.kind in DURATION_KINDS:
@@ -91,6 +92,7 @@ def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
                 counter_row["handling_ms"] += sign * fact.value_ms
         elif fact.kind is FactKind.OPEN:
             hour_row["open_ms"] += sign * fact.value_ms
+            deltas[(stage_day, stage)]["open_ms"] += sign * fact.value_ms
             deltas[(counter_day, counter)]["open_ms"] += sign * fact.value_ms
     return deltas
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 04:55:54.712559
+Create Date: 2026-11-24 05:23:41.097966
 """
 
 from collections.abc import Sequence
@@ -46,28 +46,33 @@ def upgrade() -> None:
     sa.UniqueConstraint('username')
     )
     op.create_table('analytics_counter_day',
+    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('counter_id', sa.Integer(), nullable=False),
     sa.Column('staff_user_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
-    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('weekday', sa.SmallInteger(), nullable=False),
     sa.Column('done', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('handling_n', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('handling_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('open_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.PrimaryKeyConstraint('office_id', 'counter_id', 'staff_user_id', 'service_id', 'local_date')
+    sa.PrimaryKeyConstraint('local_date', 'office_id', 'counter_id', 'staff_user_id', 'service_id'),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('analytics_counter_day', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_counter_day_date', ['local_date', 'office_id'], unique=False)
-
     op.create_table('analytics_stage_day',
+    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
     sa.Column('step', sa.String(length=64), nullable=False),
-    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('weekday', sa.SmallInteger(), nullable=False),
+    sa.Column('arrivals', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('issued', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('calls', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('recalls', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('no_shows', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('done', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('open_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('wait_n', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('wait_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('wait_b00', sa.BigInteger(), server_default='0', nullable=False),
@@ -201,16 +206,14 @@ def upgrade() -> None:
     sa.Column('stay_b29', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('stay_b30', sa.BigInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.PrimaryKeyConstraint('office_id', 'service_id', 'step', 'local_date')
+    sa.PrimaryKeyConstraint('local_date', 'office_id', 'service_id', 'step'),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('analytics_stage_day', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_stage_day_date', ['local_date', 'office_id'], unique=False)
-
     op.create_table('analytics_stage_hour',
+    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('service_id', sa.Integer(), nullable=False),
     sa.Column('step', sa.String(length=64), nullable=False),
-    sa.Column('local_date', sa.Date(), nullable=False),
     sa.Column('hour', sa.SmallInteger(), nullable=False),
     sa.Column('weekday', sa.SmallInteger(), nullable=False),
     sa.Column('arrivals', sa.BigInteger(), server_default='0', nullable=False),
@@ -229,11 +232,9 @@ def upgrade() -> None:
     sa.Column('stay_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('open_ms', sa.BigInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
-    sa.PrimaryKeyConstraint('office_id', 'service_id', 'step', 'local_date', 'hour')
+    sa.PrimaryKeyConstraint('local_date', 'office_id', 'service_id', 'step', 'hour'),
+    sqlite_with_rowid=False
     )
-    with op.batch_alter_table('analytics_stage_hour', schema=None) as batch_op:
-        batch_op.create_index('ix_analytics_stage_hour_date', ['local_date', 'office_id'], unique=False)
-
     op.create_table('auditentry',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', frontyard.database.UTCDateTime(timezone=True), nullable=False),
@@ -428,17 +429,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_auditentry_at'))
 
     op.drop_table('auditentry')
-    with op.batch_alter_table('analytics_stage_hour', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_stage_hour_date')
-
     op.drop_table('analytics_stage_hour')
-    with op.batch_alter_table('analytics_stage_day', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_stage_day_date')
-
     op.drop_table('analytics_stage_day')
-    with op.batch_alter_table('analytics_counter_day', schema=None) as batch_op:
-        batch_op.drop_index('ix_analytics_counter_day_date')
-
     op.drop_table('analytics_counter_day')
     op.drop_table('user')
     op.drop_table('office')
