@@ -5,8 +5,11 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
+# Imported for their tables (each line needs its own noqa, or `ruff --fix` deletes it).
+import analytics.models  # noqa: F401
+import counter.models  # noqa: F401
 import frontyard.audit
-import frontyard.auth  # noqa: F401  (imported for its tables)
+import frontyard.auth  # noqa: F401
 
 
 def metadata() -> MetaData:

@@ -1,0 +1,261 @@
+"""Keeping the rollup tables equal to what the event log says.
+
+Writers call `apply_events` (or `record_event_rollups` for one event) in the transaction that
+writes the events. It replays the affected visits and counters with and without the new events
+and adds the difference, so events that arrive late or out of order are still counted right.
+`rebuild_rollups` recomputes everything from the log (after an import, or to repair).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from analytics.models import (
+    COUNTS,
+    ROLLUP_TABLES,
+    bucket_column,
+    bucket_of,
+    counter_day,
+    rollup_settings,
+    stage_day,
+    stage_hour,
+)
+from analytics.timeline import (
+    COUNTER_KINDS,
+    DURATION_KINDS,
+    EventLike,
+    Fact,
+    FactKind,
+    counter_facts,
+    event_order,
+    visit_facts,
+)
+from counter.models import Event
+from frontyard.errors import Conflict
+from frontyard.i18n import gettext as _
+
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+Zone = str | ZoneInfo
+#: (table, key) → column → delta
+Deltas = dict[tuple[Table, tuple[Any, ...]], Counter[str]]
+
+KEYS: dict[Table, tuple[str, ...]] = {
+    stage_hour: ("office_id", "service_id", "step", "local_date", "hour"),
+    stage_day: ("office_id", "service_id", "step", "local_date"),
+    counter_day: ("office_id", "counter_id", "staff_user_id", "service_id", "local_date"),
+}
+_COUNT_KINDS = {FactKind(name) for name in COUNTS}
+
+
+def zone_of(tz: Zone) -> ZoneInfo:
+    """A ZoneInfo from a name or a ZoneInfo."""
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+
+
+def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
+                into: Deltas | None = None) -> Deltas:
+    """How much each rollup row changes when these facts are added (sign 1) or removed (−1)."""
+    zone = zone_of(tz)
+    deltas: Deltas = into if into is not None else defaultdict(Counter)
+    for fact in facts:
+        local = fact.at.astimezone(zone)
+        day = local.date()
+        stage = (fact.office_id, fact.service_id, fact.step, day)
+        counter = (fact.office_id, fact.counter_id, fact.staff_user_id, fact.service_id, day)
+        hour_row = deltas[(stage_hour, (*stage, local.hour))]
+        if fact.kind in _COUNT_KINDS:
+            hour_row[fact.kind.value] += sign
+            deltas[(stage_day, stage)][fact.kind.value] += sign
+            if fact.kind is FactKind.DONE:
+                deltas[(counter_day, counter)]["done"] += sign
+        elif fact.kind in DURATION_KINDS:
+            metric = fact.kind.value
+            hour_row[f"{metric}_n"] += sign
+            hour_row[f"{metric}_ms"] += sign * fact.value_ms
+            day_row = deltas[(stage_day, stage)]
+            day_row[f"{metric}_n"] += sign
+            day_row[f"{metric}_ms"] += sign * fact.value_ms
+            day_row[bucket_column(metric, bucket_of(fact.value_ms))] += sign
+            if fact.kind is FactKind.HANDLING:
+                counter_row = deltas[(counter_day, counter)]
+                counter_row["handling_n"] += sign
+                counter_row["handling_ms"] += sign * fact.value_ms
+        elif fact.kind is FactKind.OPEN:
+            hour_row["open_ms"] += sign * fact.value_ms
+            deltas[(stage_day, stage)]["open_ms"] += sign * fact.value_ms
+            deltas[(counter_day, counter)]["open_ms"] += sign * fact.value_ms
+    return deltas
+
+
+def _weekday(table: Table, key: tuple[Any, ...]) -> int:
+    """Monday = 0 … Sunday = 6, from the key's local date."""
+    local_date: date = key[KEYS[table].index("local_date")]
+    return local_date.weekday()
+
+
+def write_deltas(session: Session, deltas: Deltas) -> None:
+    """Add the deltas to the rollup rows (insert or increment), in key order to avoid deadlocks."""
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    for table in ROLLUP_TABLES:
+        rows = sorted((key, changes) for (owner, key), changes in deltas.items()
+                      if owner is table)
+        for key, changes in rows:
+            changed = {column: value for column, value in changes.items() if value}
+            if not changed:
+                continue
+            values = {**dict(zip(KEYS[table], key, strict=True)),
+                      "weekday": _weekday(table, key), **changed}
+            statement = upsert(table).values(values)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(KEYS[table]),
+                set_={column: table.c[column] + statement.excluded[column] for column in changed},
+            )
+            session.execute(statement)
+
+
+def check_timezone(session: Session, tz: Zone, *, claim: bool = False) -> None:
+    """Refuse to mix time zones: rollups keep local dates and hours of one zone.
+
+    With `claim`, an empty database adopts `tz` (done by the first writer)."""
+    name = zone_of(tz).key
+    if claim:
+        dialect = session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(upsert(rollup_settings).values(id=1, timezone=name)
+                        .on_conflict_do_nothing(index_elements=["id"]))
+    stored = session.execute(select(rollup_settings.c.timezone)).scalar_one_or_none()
+    if stored is not None and stored != name:
+        raise Conflict(_("The analytics tables are kept in the time zone %(stored)s, not "
+                         "%(asked)s; rebuild them to change zones.") % {"stored": stored,
+                                                                         "asked": name})
+
+
+def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_TIMEZONE) -> None:
+    """Update the rollups for events just added to `session`, in the same transaction.
+
+    Each event must be applied exactly once (applying it twice counts it twice)."""
+    if not events:
+        return
+    session.flush()
+    check_timezone(session, tz, claim=True)
+    new_ids = {event.id for event in events}
+    if None in new_ids:
+        raise ValueError("apply_events needs events that were added to the session")
+    deltas: Deltas = defaultdict(Counter)
+    for visit_id in sorted({e.visit_id for e in events
+                            if e.visit_id is not None and e.kind not in COUNTER_KINDS}):
+        history = session.scalars(select(Event).where(Event.visit_id == visit_id)).all()
+        _diff(deltas, visit_facts(history),
+              visit_facts([e for e in history if e.id not in new_ids]), tz)
+    by_counter: dict[tuple[int, int], list[Event]] = defaultdict(list)
+    for event in events:
+        if event.kind in COUNTER_KINDS and event.counter_id is not None:
+            by_counter[(event.office_id, event.counter_id)].append(event)
+    zone = zone_of(tz)
+    for (office_id, counter_id), added in sorted(by_counter.items()):
+        window = _counter_window(session, office_id, counter_id, added)
+        _diff(deltas, counter_facts(window, zone),
+              counter_facts([e for e in window if e.id not in new_ids], zone), tz)
+    write_deltas(session, deltas)
+
+
+def record_event_rollups(session: Session, event: Event, tz: Zone = DEFAULT_TIMEZONE) -> None:
+    """Update the rollups for one event just added to `session`."""
+    apply_events(session, [event], tz)
+
+
+def _diff(deltas: Deltas, after: list[Fact], before: list[Fact], tz: Zone) -> None:
+    """Add the facts that appeared and remove those that vanished (unchanged ones cancel)."""
+    gained = Counter(after)
+    gained.subtract(Counter(before))
+    fact_deltas((f for f, n in gained.items() if n > 0 for _ in range(n)), tz, 1, deltas)
+    fact_deltas((f for f, n in gained.items() if n < 0 for _ in range(-n)), tz, -1, deltas)
+
+
+def _counter_window(session: Session, office_id: int, counter_id: int,
+                    added: list[Event]) -> list[Event]:
+    """The counter's events from the one just before the earliest new event to the one just
+    after the latest: the only open intervals new events can change."""
+    first = min(added, key=event_order)
+    last = max(added, key=event_order)
+    mine = and_(Event.office_id == office_id, Event.counter_id == counter_id,
+                Event.kind.in_(COUNTER_KINDS))  # type: ignore[attr-defined]
+    before = session.scalars(
+        select(Event).where(mine, or_(Event.at < first.at,
+                                      and_(Event.at == first.at, Event.id < first.id)))
+        .order_by(Event.at.desc(), Event.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).first()
+    after = session.scalars(
+        select(Event).where(mine, or_(Event.at > last.at,
+                                      and_(Event.at == last.at, Event.id > last.id)))
+        .order_by(Event.at, Event.id).limit(1)  # type: ignore[arg-type]
+    ).first()
+    query = select(Event).where(mine)
+    if before is not None:
+        query = query.where(or_(Event.at > before.at,
+                                and_(Event.at == before.at, Event.id >= before.id)))
+    if after is not None:
+        query = query.where(or_(Event.at < after.at,
+                                and_(Event.at == after.at, Event.id <= after.id)))
+    return list(session.scalars(query).all())
+
+
+def rebuild_rollups(session: Session, office_id: int | None = None,
+                    tz: Zone = DEFAULT_TIMEZONE) -> None:
+    """Recompute the rollups of one office (or all) from the event log, replacing what was there."""
+    office_filter = [] if office_id is None else [Event.office_id == office_id]
+    for table in ROLLUP_TABLES:
+        query = delete(table)
+        if office_id is not None:
+            query = query.where(table.c.office_id == office_id)
+        session.execute(query)
+    if office_id is None:
+        session.execute(delete(rollup_settings))
+    check_timezone(session, tz, claim=True)
+    zone = zone_of(tz)
+    deltas: Deltas = defaultdict(Counter)
+    visit_rows = _stream(session, Event.visit_id.is_not(None),  # type: ignore[union-attr]
+                         Event.kind.not_in(COUNTER_KINDS),  # type: ignore[attr-defined]
+                         *office_filter, order=Event.visit_id)
+    for _visit, events in groupby(visit_rows, key=lambda row: row.visit_id):
+        fact_deltas(visit_facts(list(events)), zone, 1, deltas)
+    counter_rows = _stream(session, Event.counter_id.is_not(None),  # type: ignore[union-attr]
+                           Event.kind.in_(COUNTER_KINDS),  # type: ignore[attr-defined]
+                           *office_filter, order=Event.counter_id)
+    for _counter, events in groupby(counter_rows, key=lambda row: (row.office_id, row.counter_id)):
+        fact_deltas(counter_facts(list(events), zone), zone, 1, deltas)
+    _insert_all(session, deltas)
+
+
+def _stream(session: Session, *conditions: Any, order: Any) -> Iterator[EventLike]:
+    """Event rows (not ORM objects: much faster) matching the conditions, grouped by `order`."""
+    columns = Event.__table__.c  # type: ignore[attr-defined]
+    query = select(columns).where(*conditions).order_by(order, columns.at, columns.id)
+    yield from session.execute(query.execution_options(yield_per=5000))  # type: ignore[misc]
+
+
+def _insert_all(session: Session, deltas: Deltas) -> None:
+    """Bulk-insert freshly computed rows (the tables were emptied first)."""
+    for table in ROLLUP_TABLES:
+        value_columns = [c.name for c in table.c if c.name not in KEYS[table] + ("weekday",)]
+        batch = []
+        for (owner, key), changes in deltas.items():
+            if owner is table and any(changes.values()):
+                row = {**dict(zip(KEYS[table], key, strict=True)),
+                       "weekday": _weekday(table, key)}
+                row.update({column: changes.get(column, 0) for column in value_columns})
+                batch.append(row)
+        for start in range(0, len(batch), 5000):
+            session.execute(insert(table), batch[start:start + 5000])
+
