@@ -191,17 +191,22 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
               help="Take the service codes from the database instead.")
 @click.option("--office", default="main", show_default=True,
               help="Office whose services --from-database reads.")
-@click.option("--locales", default="ja,ja_easy,en", show_default=True,
-              help="Comma-separated locales every text must have; 'all' for every kiosk "
-                   "language.")
+@click.option("--locales", default=None,
+              help="Comma-separated locales every text must have, e.g. ja,ja_easy,en for a "
+                   "catalog not translated yet; 'all' for every kiosk language "
+                   "(default: those the seed catalog requires, every kiosk language).")
 def catalog_check(file: Path, services: str | None, from_database: bool, office: str,
-                  locales: str) -> None:
+                  locales: str | None) -> None:
     """Check a catalog file: exit 0 with a summary, or 1 with one line per problem."""
     from frontyard.i18n import BY_CODE
-    from kiosk.catalog import KIOSK_LOCALES, check_catalog, missing_translations
+    from kiosk.catalog import KIOSK_LOCALES, SEED_LOCALES, check_catalog, missing_translations
 
-    required = KIOSK_LOCALES if locales == "all" else tuple(
-        code.strip() for code in locales.split(",") if code.strip())
+    if locales is None:
+        required = SEED_LOCALES
+    elif locales == "all":
+        required = KIOSK_LOCALES
+    else:
+        required = tuple(code.strip() for code in locales.split(",") if code.strip())
     unknown = [code for code in required if code not in BY_CODE]
     if unknown:
         click.echo(f"Unknown locales: {', '.join(unknown)}.", err=True)

@@ -25,6 +25,8 @@ from kiosk.catalog import (
 DATA = Path(__file__).parent / "data" / "catalogs"
 DEMO_SERVICES = {code for code, *_ in SERVICES}
 TEST_SERVICES = {"residents", "childcare", "insurance"}
+#: The test files are written in these only; the seed catalog must have every kiosk language.
+FIXTURE_LOCALES = ("ja", "ja_easy", "en")
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,7 @@ def seed():  # type: ignore[no-untyped-def]
 def problems_of(name: str, **options) -> list[str]:  # type: ignore[no-untyped-def]
     """The problems of a fixture, as printed, with the file name shortened."""
     options.setdefault("service_codes", TEST_SERVICES)
+    options.setdefault("required_locales", FIXTURE_LOCALES)
     result = check_catalog(DATA / name, **options)
     return [str(problem).replace(str(DATA) + "/", "") for problem in result.problems]
 
@@ -92,27 +95,47 @@ def test_seed_moving_in_names_and_documents(seed):
     assert seed.document("moving_out_certificate").name["ja"].startswith("転出証明書")
 
 
+def test_seed_requires_every_kiosk_language():
+    """Validation requires all eleven kiosk languages by default, as the seed has them all."""
+    assert SEED_LOCALES == KIOSK_LOCALES
+    assert len(KIOSK_LOCALES) == 11
+
+
 @pytest.mark.parametrize("locale", KIOSK_LOCALES)
-def test_seed_translation_status(seed, locale):
-    """Seed locales are complete; the others are reported (xfail) until translators fill them."""
-    missing = missing_translations(seed, [locale]).get(locale, [])
-    if locale in SEED_LOCALES:
-        assert missing == []
-    elif missing:
-        pytest.xfail(f"{locale}: {len(missing)} catalog texts not translated yet, "
-                     f"first at {missing[0]}")
+def test_seed_is_translated_in_every_kiosk_language(seed, locale):
+    """Every text of the seed catalog exists, non-empty, in every kiosk language."""
+    assert missing_translations(seed, [locale]) == {}
+    assert all(text[locale].strip() for _, text in iter_texts(seed))
 
 
-def test_seed_is_refused_when_every_kiosk_language_is_required():
-    """Requiring all kiosk languages reports each untranslated text as a problem."""
-    result = check_catalog(catalog_path("main"), service_codes=DEMO_SERVICES,
-                           required_locales=KIOSK_LOCALES)
+def test_seed_texts_keep_the_japanese_procedure_names(seed):
+    """Translations name a procedure with its Japanese name in parentheses, for the counter."""
+    for code in (code for code in KIOSK_LOCALES if code != "ja_easy"):  # ja_easy has readings
+        for procedure_id, japanese in [("moving_in_notice", "転入届"), ("birth_notice", "出生届"),
+                                       ("death_notice", "死亡届"), ("nhi_join", "国民健康保険")]:
+            assert japanese in seed.procedure(procedure_id).name[code], (code, procedure_id)
+
+
+def drop_line(tmp_path: Path, line: str) -> Path:
+    """A copy of the seed catalog without one line (which must occur exactly once)."""
+    text = catalog_path("main").read_text(encoding="utf-8")
+    assert text.count(f"\n{line}\n") == 1
+    path = tmp_path / "main.yaml"
+    path.write_text(text.replace(f"\n{line}\n", "\n"), encoding="utf-8")
+    return path
+
+
+def test_a_missing_translation_refuses_the_catalog(tmp_path):
+    """One text without its Vietnamese is refused by default, at its line and place."""
+    path = drop_line(tmp_path, "      vi: Thông báo chuyển đến (転入届)")
+    result = check_catalog(path, service_codes=DEMO_SERVICES)
     assert result.catalog is None
-    texts = len(list(iter_texts(load_catalog(catalog_path("main"),
-                                             service_codes=DEMO_SERVICES))))
-    assert len(result.problems) == texts
-    assert all(problem.message == "missing translation for zh_Hans, ko, vi, pt_BR, es, tl, ne, id"
-               for problem in result.problems)
+    assert [(problem.place, problem.message) for problem in result.problems] == [
+        ("procedures[5].name", "missing translation for vi"),
+    ]
+    assert result.problems[0].line is not None
+    assert check_catalog(path, service_codes=DEMO_SERVICES,
+                         required_locales=FIXTURE_LOCALES).catalog is not None
 
 
 # --- good and bad files ----------------------------------------------------------------------
@@ -120,7 +143,8 @@ def test_seed_is_refused_when_every_kiosk_language_is_required():
 
 def test_good_catalog_loads_with_lookups():
     """A valid file gives a catalog with lookups by id and by service."""
-    catalog = load_catalog(DATA / "good.yaml", service_codes=TEST_SERVICES)
+    catalog = load_catalog(DATA / "good.yaml", service_codes=TEST_SERVICES,
+                           required_locales=FIXTURE_LOCALES)
     assert catalog.office == "test"
     assert catalog.procedure("allowance").documents == ["id_document", "bank_details"]
     assert catalog.question("colour").options[1].label["en"] == "Blue"
@@ -233,7 +257,7 @@ def test_unused_items_are_warnings(tmp_path):
     path.write_text(text.replace("  - id: colour\n", "  - id: colour_unused\n")
                     .replace("question: colour,", "question: has_dog, equals: false,")
                     .replace(" one_of: [red]}", "}"), encoding="utf-8")
-    result = check_catalog(path, service_codes=TEST_SERVICES)
+    result = check_catalog(path, service_codes=TEST_SERVICES, required_locales=FIXTURE_LOCALES)
     assert result.problems == []
     assert result.catalog is not None
     assert [str(w).split(": ", 1)[1] for w in result.warnings] == [
