@@ -33,6 +33,7 @@ from frontyard.database import session_scope, utcnow
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = "/api/openapi.json"
@@ -443,10 +444,15 @@ def _office_of_task(session: Session, task: Task) -> int:
 
 @operation("POST", "/tickets", summary="Issue a ticket (kiosk device token)",
            response=TicketIssued, body=TicketRequest, status=201, auth="kiosk",
-           errors=(400, 401, 403, 404, 413, 422), tag="tickets")
+           errors=(400, 401, 403, 404, 413, 422, 429), tag="tickets")
 async def issue_ticket(request: Request) -> Response:
-    """A kiosk (Authorization: Bearer <device token>) or staff member issues a ticket."""
+    """A kiosk (Authorization: Bearer <device token>) or staff member issues a ticket.
+
+    Each kiosk (or staff member) may issue `FRONTYARD_TICKET_RATE_LIMIT` tickets per window;
+    past it, 429 with Retry-After.
+    """
     body = await parse_body(request, TicketRequest)
+    limit_ticket_issuing(request)
     device = current_device(request)
     engine_rules = rules(request)
     base_url = request.app.state.settings.base_url.rstrip("/")
@@ -486,10 +492,14 @@ async def issue_ticket(request: Request) -> Response:
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
-           response=TicketStatus, errors=(404,), tag="tickets")
+           response=TicketStatus, errors=(404, 429), tag="tickets")
 async def ticket_status(request: Request) -> Response:
-    """Where a ticket stands, in the resident's language, without personal data."""
+    """Where a ticket stands, in the resident's language, without personal data.
+
+    Limited per ticket (`FRONTYARD_STATUS_RATE_LIMIT`); past it, 429 with Retry-After.
+    """
     token = request.path_params["token"]
+    limit_status_polling(request, token)
 
     def work(session: Session) -> TicketStatus:
         visit = queue.visit_for_token(session, token)
@@ -691,7 +701,8 @@ for _name, (_summary, _body, _act) in TASK_ACTIONS.items():
 
 _STATUS_TEXT = {200: "OK", 201: "Created", 400: "Malformed JSON", 401: "Not signed in",
                 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state",
-                413: "Body too large", 422: "Invalid fields"}
+                413: "Body too large", 422: "Invalid fields",
+                429: "Too many requests: wait the Retry-After seconds"}
 
 
 def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
@@ -731,6 +742,10 @@ def openapi_document() -> dict[str, Any]:
             responses[str(status)] = {
                 "description": _STATUS_TEXT[status],
                 "content": {"application/json": {"schema": ref(ErrorOut)}}}
+            if status == 429:
+                responses["429"]["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1}}}
         entry: dict[str, Any] = {
             "operationId": op.endpoint.__name__, "summary": op.summary, "tags": list(op.tags),
             "responses": responses,

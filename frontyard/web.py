@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from frontyard import auth, database, i18n
-from frontyard.errors import TooManyRequests
 from frontyard.guards import DEVICE_COOKIE, current_user, db, sign_in, sign_out
 from frontyard.i18n import gettext as _
+from frontyard.ratelimit import RateLimited, try_again_in
 from frontyard.templating import render
 
 DEVICE_COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
@@ -50,8 +50,9 @@ async def login_submit(request: Request) -> Response:
     target = safe_next(str(form.get("next", "")))
     address = request.client.host if request.client else "unknown"
     throttle: auth.LoginThrottle = request.app.state.login_throttle
-    if throttle.is_locked(username, address):
-        raise TooManyRequests(_("Too many failed sign-ins. Wait 15 minutes and try again."))
+    wait = throttle.retry_after(username, address)
+    if wait > 0:
+        raise RateLimited(_("Too many failed sign-ins.") + " " + try_again_in(wait), wait)
     user = None
     if username and password:
         with db(request) as session:
