@@ -53,6 +53,8 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     """Run the web service with uvicorn."""
     import uvicorn
 
+    from frontyard.logs import log_config
+
     settings = load_settings()
     migrated_engine(settings).dispose()
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
@@ -68,6 +70,7 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
         "frontyard.asgi:app", host=host, port=port, workers=workers,
         proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
         ws_per_message_deflate=False, log_level="info",
+        log_config=log_config(settings.log_format),
     )
 
 
