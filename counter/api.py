@@ -40,6 +40,8 @@ OPENAPI_PATH = "/api/openapi.json"
 #: Where a resident's phone follows a ticket (the page the ticket's QR code opens).
 STATUS_PAGE = "/status/{token}"
 MAX_BODY_BYTES = 64 * 1024
+#: The largest id a row can have (32-bit on both databases); larger ones are not found.
+MAX_ID = 2**31 - 1
 #: Hub topic on which every queue change of an office is announced after it is committed.
 QUEUE_TOPIC = "queue:{office_id}"
 
@@ -93,7 +95,7 @@ class OpenCounterRequest(ApiModel):
 class CallRequest(ApiModel):
     """Call this ticket to a counter."""
 
-    counter_id: int
+    counter_id: int = Field(ge=1, le=MAX_ID)
 
 
 class HoldRequest(ApiModel):
@@ -367,7 +369,12 @@ def _minutes(value: timedelta | None) -> int | None:
 
 
 def _path_int(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    """An id from the path; one no database row can have is simply not found."""
+    value = int(request.path_params[name])
+    if not 0 < value <= MAX_ID:
+        raise NotFound(_("This ticket does not exist.") if name == "task_id"
+                       else _("This counter does not exist."))
+    return value
 
 
 def _user_id(request: Request) -> int:
@@ -711,7 +718,8 @@ def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
     for part in path.split("/"):
         if part.startswith("{") and part.endswith("}"):
             name, _, kind = part[1:-1].partition(":")
-            schema = {"type": "integer"} if kind == "int" else {"type": "string"}
+            schema = ({"type": "integer", "minimum": 1, "maximum": MAX_ID} if kind == "int"
+                      else {"type": "string"})
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
             part = "{" + name + "}"
         parts.append(part)
