@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
+from frontyard.live import Fanout
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
 from frontyard.retention import purge_personal_data
 from frontyard.security import (
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             purger.cancel()
+            await app.state.fanout.stop()
             if bridge is not None:
                 await bridge.stop()
             engine.dispose()
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
+    app.state.fanout = Fanout(app.state.hub, app)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_lockout_seconds
     )
