@@ -142,7 +142,11 @@ async def _counter_choice(request: Request) -> Response:
     chosen = _int(request.query_params.get("counter"))
 
     def read(session: Session) -> dict[str, Any]:
-        office = views.office_or_default(session, _int(request.query_params.get("office")))
+        try:
+            office = views.office_or_default(session, _int(request.query_params.get("office")))
+        except NotFound:  # a new installation: no office set up yet
+            return {"office": None, "choices": [], "selected": None, "services": [],
+                    "offices": [], "users": {}}
         choices = views.counter_choices(session, office.id)  # type: ignore[arg-type]
         selected = next((c for c in choices if c.counter.id == chosen), None)
         users = {u.id: u for u in session.exec(select(User))}
@@ -312,10 +316,10 @@ async def _act(request: Request, user: User, change: Callable[[Session], None]) 
         return views.terminal_view(session, counter.id, utcnow()) if counter else None  # type: ignore[arg-type]
 
     view = await _in_thread(request, read)
-    if view is None:  # someone closed this counter meanwhile
-        response = Response(status_code=204)
-        response.headers["HX-Redirect"] = "/counter"
-        return response
+    if view is None:  # not signed in to a counter (any more)
+        message = message or _("Sign in to a counter first.")
+        return render(request, "counter/_alert.html", {"message": message},
+                      status_code=status if status != 200 else 409)
     return render(request, "counter/_terminal_live.html",
                   screens.terminal_context(view, message), status_code=status)
 

@@ -3,6 +3,7 @@ HTTP clients signed in per role, and small helpers."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -51,7 +52,9 @@ def postgres_base_url(worker_id: str) -> Iterator[str | None]:
     import psycopg
 
     url = make_url(base)
-    name = f"frontyard_test_{worker_id}"
+    # Worktrees of one checkout share the server: the folder's hash keeps their databases apart.
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    name = f"frontyard_test_{checkout}_{worker_id}"
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         with psycopg.connect(admin_dsn, autocommit=True) as connection:
