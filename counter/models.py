@@ -59,6 +59,8 @@ class Counter(SQLModel, table=True):
     is_open: bool = False
     staff_user_id: int | None = Field(default=None, foreign_key="user.id")
     opened_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    #: Priority tickets called here in a row; the fairness rule serves a normal one after N.
+    priority_streak: int = 0
 
 
 class CounterService(SQLModel, table=True):
@@ -119,7 +121,10 @@ class TaskState(StrEnum):
 class Task(SQLModel, table=True):
     """One procedure of a visit at one service, in visiting order."""
 
-    __table_args__ = (Index("ix_task_queue", "service_id", "state", "queued_at"),)
+    __table_args__ = (
+        Index("ix_task_queue", "service_id", "state", "ranked_at"),
+        Index("ix_task_done", "service_id", "done_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id", index=True)
@@ -128,8 +133,13 @@ class Task(SQLModel, table=True):
     procedure_code: str | None = Field(default=None, max_length=64)
     state: TaskState = Field(default=TaskState.PENDING, sa_column=enum_column(TaskState))
     step_index: int = 0
-    #: When the task (re-)entered its queue; the queue is ordered by it.
+    #: When the task (re-)entered its queue: minutes waited are counted from it.
     queued_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    #: The task's place in line (the queue is ordered by it, priority first): normally when
+    #: it first entered a queue; a hold, a return or a transfer may keep or move it.
+    ranked_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    #: Why staff put the task on hold (shown on the staff terminal), while it is on hold.
+    hold_reason: str | None = Field(default=None, max_length=200)
     called_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     call_count: int = 0
     counter_id: int | None = Field(default=None, foreign_key="counter.id")
@@ -157,6 +167,7 @@ class EventKind(StrEnum):
     VISIT_CLOSED = "visit_closed"
     COUNTER_OPENED = "counter_opened"
     COUNTER_CLOSED = "counter_closed"
+    COUNTER_SERVICES = "counter_services"  # an open counter's staff chose other services
 
 
 class Event(SQLModel, table=True):

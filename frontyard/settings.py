@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -52,6 +53,17 @@ class Settings(BaseSettings):
     )
     login_lockout_seconds: int = Field(
         default=900, ge=1, description="How long a login lockout lasts."
+    )
+    priority_streak: int = Field(
+        default=3,
+        ge=1,
+        description="Priority tickets one counter may call in a row while normal tickets wait; "
+        "the next call then serves the longest-waiting normal ticket.",
+    )
+    transfer_placement: Literal["front", "original", "back"] = Field(
+        default="original",
+        description="Where a transferred ticket joins the target queue: at the front, at its "
+        "original place (by when it first joined a queue), or at the back.",
     )
     check_migrations: bool = Field(
         default=True,

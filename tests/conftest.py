@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,9 @@ def postgres_base_url(worker_id: str) -> Iterator[str | None]:
     import psycopg
 
     url = make_url(base)
-    # Worktrees of one checkout share the server: the folder's hash keeps their databases apart.
-    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    # One database per checkout and worker: test runs of two work trees sharing a server
+    # must not drop each other's database.
+    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
     name = f"frontyard_test_{checkout}_{worker_id}"
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
@@ -173,3 +175,58 @@ def manager_client(app, users):  # type: ignore[no-untyped-def]
 def admin_client(app, users):  # type: ignore[no-untyped-def]
     """A client signed in as an admin."""
     yield from _client_for(app, users, Role.ADMIN)
+
+
+# --- Queue: a small office to run the engine against -------------------------------------------
+
+QUEUE_SERVICES = [  # code, prefix, steps
+    ("residents", "A", ["受付", "確認", "交付"]),
+    ("insurance", "B", []),
+    ("childcare", "C", []),
+]
+
+
+@dataclass(frozen=True)
+class QueueWorld:
+    """Ids of a seeded office: its services by code, its counters and one staff user each."""
+
+    office_id: int
+    services: dict[str, int]
+    counters: list[int]
+    staff: list[int]
+
+
+def seed_queue_world(engine, counters: int = 3) -> QueueWorld:  # type: ignore[no-untyped-def]
+    """An office with three services (A: residents with three steps, B, C), `counters`
+    closed counters numbered from 1, and one staff user per counter (no usable password)."""
+    from counter.models import Counter, Office, Service
+    from frontyard.auth import User
+
+    with database.session_scope(engine) as session:
+        office = Office(code="test", names={"ja": "テスト庁舎", "en": "Test office"})
+        session.add(office)
+        session.flush()
+        services = {}
+        for order, (code, prefix, steps) in enumerate(QUEUE_SERVICES):
+            service = Service(office_id=office.id, code=code, prefix=prefix, steps=steps,
+                              names={"ja": f"{code}（ja）", "en": code.title()},
+                              sort_order=order)
+            session.add(service)
+            session.flush()
+            services[code] = service.id
+        counter_ids, staff_ids = [], []
+        for number in range(1, counters + 1):
+            counter = Counter(office_id=office.id, number=str(number),
+                              names={"ja": f"{number}番窓口", "en": f"Counter {number}"})
+            user = User(username=f"counter-staff-{number}", password_hash="!", role=Role.STAFF)
+            session.add_all([counter, user])
+            session.flush()
+            counter_ids.append(counter.id)
+            staff_ids.append(user.id)
+        return QueueWorld(office.id, services, counter_ids, staff_ids)
+
+
+@pytest.fixture
+def world(engine) -> QueueWorld:  # type: ignore[no-untyped-def]
+    """A seeded office with three services and three counters (see `seed_queue_world`)."""
+    return seed_queue_world(engine)
