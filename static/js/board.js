@@ -87,10 +87,15 @@
   }
 
   async function run() {
+    board.dataset.queued = String(pending.length); // calls waiting for their turn to be spoken
     if (running) return;
     running = true;
     try {
-      while (pending.length) await announce(pending.shift());
+      while (pending.length) {
+        const call = pending.shift();
+        board.dataset.queued = String(pending.length);
+        await announce(call);
+      }
     } finally {
       running = false;
     }
