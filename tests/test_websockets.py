@@ -269,3 +269,43 @@ def test_crowding_socket_updates_counts(app, client, office):
         issue(app, office, ["tax"])
         after = _html(receive_state(socket), "crowding-live")
         assert after.split("Taxation")[1].split("</li>")[0].count("1 person") == 1
+
+
+# --- Two workers on PostgreSQL ----------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_call_on_worker_a_reaches_screens_on_worker_b(settings, users, office):
+    """Two app instances on one database, as two uvicorn workers: LISTEN/NOTIFY carries a
+    change made through A to the board and the status page connected to B."""
+    from frontyard.app import create_app
+    from tests.conftest import PASSWORDS, log_in
+
+    worker_a, worker_b = create_app(settings), create_app(settings)
+    with make_client(worker_a) as staff_a, make_client(worker_b) as viewer_b:
+        log_in(staff_a, "staff1", PASSWORDS[users_role("staff1")])
+        log_in(viewer_b, "manager1", PASSWORDS[users_role("manager1")])
+        staff_a.headers["Accept-Language"] = viewer_b.headers["Accept-Language"] = "en"
+        open_counter(staff_a, office, "4", ["insurance"])
+        with viewer_b.websocket_connect("/ws/board?lang=en") as board, \
+                viewer_b.websocket_connect("/ws/status") as phone:
+            receive_state(board)
+            ticket = issue(worker_a, office, ["insurance"], locale="en")
+            waiting = _html(receive_state(board), "board-live").split('data-service="insurance"')
+            assert '<span class="count">1</span>' in waiting[1].split("</li>")[0]
+            phone.send_text(json.dumps({"type": "hello", "token": ticket.token}))
+            assert 'data-people-ahead="0"' in _html(receive_state(phone), "status-live")
+
+            staff_a.post("/counter/call-next", headers=HTMX)
+            update = receive_state(board)
+            assert [call["number"] for call in update["calls"]] == [ticket.number]
+            assert "Please go to counter 4." in _html(receive_state(phone), "status-live")
+        assert worker_b.state.bridge is not None and worker_b.state.bridge.connected.is_set()
+
+
+def users_role(username: str):  # type: ignore[no-untyped-def]
+    """The role of a fixture user, from its name (staff1 → staff)."""
+    from frontyard.auth import Role
+
+    return Role(username.rstrip("1"))
