@@ -411,17 +411,23 @@ def _may_watch_board(websocket: WebSocket) -> bool:
     return current_user(websocket) is not None
 
 
+async def _office_or_refuse(websocket: WebSocket, office_id: int | None) -> Any:
+    """The office a screen asks for (or the first one); None after refusing the socket."""
+    try:
+        return await _in_thread(websocket, lambda s: views.office_or_default(s, office_id))
+    except NotFound:
+        await websocket.close(REFUSED)
+        return None
+
+
 async def board_socket(websocket: WebSocket) -> None:
     """Live updates of a call board."""
     if not _may_watch_board(websocket) or not same_origin(
             websocket, (websocket.app.state.settings.base_url,)):
         await websocket.close(REFUSED)
         return
-    office_id = _board_office_id(websocket)
-    try:
-        office = await _in_thread(websocket, lambda s: views.office_or_default(s, office_id))
-    except NotFound:
-        await websocket.close(REFUSED)
+    office = await _office_or_refuse(websocket, _board_office_id(websocket))
+    if office is None:
         return
     await websocket.accept()
     second = screens.second_language(websocket.query_params.get("lang"))
@@ -444,11 +450,8 @@ async def crowding(request: Request) -> Response:
 
 async def crowding_socket(websocket: WebSocket) -> None:
     """Live updates of the crowding page, in the page's language."""
-    office_id = _int(websocket.query_params.get("office"))
-    try:
-        office = await _in_thread(websocket, lambda s: views.office_or_default(s, office_id))
-    except NotFound:
-        await websocket.close(REFUSED)
+    office = await _office_or_refuse(websocket, _int(websocket.query_params.get("office")))
+    if office is None:
         return
     await websocket.accept()
     audience = CrowdingAudience(office.id, i18n.current_locale())  # type: ignore[arg-type]

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from markupsafe import escape
 from sqlmodel import Session
 
 from counter import queue, views
@@ -151,17 +152,23 @@ def board_calls(view: views.BoardView, second: str) -> list[dict[str, Any]]:
     return calls
 
 
-@dataclass(frozen=True)
-class BoardAudience:
-    """Every call board of one office showing one second language."""
+class OfficeScreen:
+    """An audience that follows everything announced in its office."""
 
     office_id: int
-    second: str
 
     @property
     def topic(self) -> str:
         """The office's topic."""
         return topic_of(self.office_id)
+
+
+@dataclass(frozen=True)
+class BoardAudience(OfficeScreen):
+    """Every call board of one office showing one second language."""
+
+    office_id: int
+    second: str
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[BoardAudience]) -> dict[Any, str]:
@@ -193,16 +200,11 @@ def crowding_context(view: views.CrowdingView) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class CrowdingAudience:
+class CrowdingAudience(OfficeScreen):
     """Every public crowding page of one office in one language."""
 
     office_id: int
     locale: str
-
-    @property
-    def topic(self) -> str:
-        """The office's topic."""
-        return topic_of(self.office_id)
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[CrowdingAudience]) -> dict[Any, str]:
@@ -262,17 +264,12 @@ def details_context(task: Any, details: Any, message: str | None) -> dict[str, A
 
 
 @dataclass(frozen=True)
-class TerminalAudience:
+class TerminalAudience(OfficeScreen):
     """The terminal of one counter, in the staff member's language."""
 
     office_id: int
     counter_id: int
     locale: str
-
-    @property
-    def topic(self) -> str:
-        """The office's topic."""
-        return topic_of(self.office_id)
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[TerminalAudience]) -> dict[Any, str]:
@@ -296,22 +293,66 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def status_context(status: views.ResidentStatus) -> dict[str, Any]:
-    """What the status fragment needs (nothing personal is in a ResidentStatus)."""
-    return {"status": status}
+    """What the status fragment needs (nothing personal is in a ResidentStatus), in the
+    current language."""
+    return {"status": status, "wait_text": _wait_text(status)}
+
+
+def _wait_text(status: views.ResidentStatus) -> str | None:
+    if status.people_ahead is None or status.estimated_wait is None:
+        return None
+    if status.people_ahead == 0:
+        return i18n.gettext("You are next.")
+    minutes = int(status.estimated_wait.total_seconds() // 60)
+    return i18n.ngettext("about %(num)d minute", "about %(num)d minutes", minutes) % {
+        "num": minutes}
+
+
+# Stand-ins for what differs between visits that otherwise look the same (private-use
+# characters: never in real text, untouched by HTML escaping).
+_TICKET, _AHEAD, _WAIT, _CALL = "\ue000", "\ue001", "\ue002", "\ue003"
+
+
+def _shape_of(status: views.ResidentStatus, locale: str) -> tuple[Any, ...]:
+    """What decides a status fragment apart from the ticket, the place in line and the wait."""
+    return (locale, status.closed, status.state, status.service.id if status.service else None,
+            status.step_name, status.step_number, status.step_count, status.task_number,
+            status.task_count, status.counter.id if status.counter else None,
+            tuple(service.id for service in status.remaining), status.people_ahead is None,
+            status.call_key is None)
+
+
+def render_statuses(app: Any, wanted: Sequence[tuple[views.ResidentStatus, str]]) -> list[str]:
+    """The status fragment of each (status, locale), rendering each distinct shape once.
+
+    Two hundred residents waiting for one service differ only in their number, place and
+    wait: their fragment is rendered once with stand-ins, which are then replaced per visit.
+    """
+    shapes: dict[tuple[Any, ...], str] = {}
+    fragments = []
+    for status, locale in wanted:
+        key = _shape_of(status, locale)
+        if key not in shapes:
+            stand_in = replace(status, ticket_number=_TICKET,
+                               people_ahead=None if status.people_ahead is None else _AHEAD,
+                               call_key=None if status.call_key is None else _CALL)
+            context = {"status": stand_in, "wait_text": _WAIT}
+            shapes[key] = render_fragment(app, "counter/_status_live.html", locale, context)
+        with i18n.use_locale(locale):
+            wait = _wait_text(status) or ""
+        fragments.append(shapes[key].replace(_TICKET, escape(status.ticket_number))
+                         .replace(_AHEAD, str(status.people_ahead)).replace(_WAIT, escape(wait))
+                         .replace(_CALL, escape(status.call_key or "")))
+    return fragments
 
 
 @dataclass(frozen=True)
-class StatusAudience:
+class StatusAudience(OfficeScreen):
     """The status pages of one visit in one language."""
 
     office_id: int
     visit_id: int
     locale: str
-
-    @property
-    def topic(self) -> str:
-        """The office's topic."""
-        return topic_of(self.office_id)
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[StatusAudience]) -> dict[Any, str]:
@@ -320,12 +361,11 @@ class StatusAudience:
             statuses = views.resident_statuses(
                 session, sorted({audience.visit_id for audience in audiences}), utcnow())
         payloads: dict[Any, str] = {}
-        for audience in audiences:
-            status = statuses.get(audience.visit_id)
-            if status is None:  # the visit was deleted: the page says so and stops
-                payloads[audience] = json.dumps({"type": "gone"})
-                continue
-            html = render_fragment(app, "counter/_status_live.html", audience.locale,
-                                   status_context(status))
+        present = [audience for audience in audiences if audience.visit_id in statuses]
+        fragments = render_statuses(app, [(statuses[audience.visit_id], audience.locale)
+                                          for audience in present])
+        for audience, html in zip(present, fragments, strict=True):
             payloads[audience] = state_message({"status-live": html})
+        for audience in audiences:  # a deleted visit: the page says so and stops
+            payloads.setdefault(audience, json.dumps({"type": "gone"}))
         return payloads
