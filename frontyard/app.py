@@ -49,7 +49,8 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
-async def _purge_hourly(settings: Settings, engine: Engine) -> None:
+async def _purge_hourly(settings: Settings, engine: Engine,
+                        in_flight: set[asyncio.Future[None]]) -> None:
     """Apply the retention rule now and then every hour, for as long as the app runs."""
 
     def purge_once() -> None:
@@ -58,8 +59,13 @@ async def _purge_hourly(settings: Settings, engine: Engine) -> None:
                                 settings.tz)
 
     while True:
+        # Cancelling the task must not abandon a purge mid-transaction: the shutdown waits
+        # for it (in `in_flight`) before the engine and its connections are disposed of.
+        work = asyncio.ensure_future(asyncio.to_thread(purge_once))
+        in_flight.add(work)
+        work.add_done_callback(in_flight.discard)
         try:
-            await asyncio.to_thread(purge_once)
+            await asyncio.shield(work)
         except Exception:  # a busy or unreachable database must not stop the app
             log.exception("retention purge failed; retrying in an hour")
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
@@ -81,11 +87,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
             await bridge.start()
         app.state.bridge = bridge
-        purger = asyncio.create_task(_purge_hourly(settings, engine), name="frontyard-purge")
+        purging: set[asyncio.Future[None]] = set()
+        purger = asyncio.create_task(_purge_hourly(settings, engine, purging),
+                                     name="frontyard-purge")
         try:
             yield
         finally:
             purger.cancel()
+            await asyncio.gather(*purging, return_exceptions=True)
             await app.state.fanout.stop()
             if bridge is not None:
                 await bridge.stop()

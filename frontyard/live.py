@@ -130,6 +130,7 @@ class Fanout:
         self._cache: dict[Hashable, tuple[int, str]] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
+        self._in_flight: set[asyncio.Future[dict[Any, str]]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._versions = itertools.count(1)
         self.renders = 0  # how many audience renderings ran (tests and metrics read it)
@@ -162,7 +163,7 @@ class Fanout:
             channel.offer(*cached)
             return
         seq = next(self._versions)
-        payloads = await asyncio.to_thread(self._render, [channel.audience])
+        payloads = await self._render_in_thread([channel.audience])
         self._remember(channel.audience, seq, payloads[channel.audience])
         channel.offer(seq, payloads[channel.audience])
 
@@ -244,6 +245,14 @@ class Fanout:
             self.renders += len(members)
         return payloads
 
+    async def _render_in_thread(self, audiences: Sequence[Any]) -> dict[Any, str]:
+        """Render in a worker thread; `stop` waits for renderings still running there, so
+        the app never disposes of the database engine under them."""
+        work = asyncio.ensure_future(asyncio.to_thread(self._render, audiences))
+        self._in_flight.add(work)
+        work.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(work)
+
     def _remember(self, audience: Hashable, seq: int, payload: str) -> None:
         if audience in self._channels:
             cached = self._cache.get(audience)
@@ -256,7 +265,7 @@ class Fanout:
         if not audiences:
             return
         seq = next(self._versions)
-        payloads = await asyncio.to_thread(self._render, audiences)
+        payloads = await self._render_in_thread(audiences)
         for audience, payload in payloads.items():
             cached = self._cache.get(audience)
             if cached is not None and (cached[1] == payload or cached[0] > seq):
@@ -325,4 +334,5 @@ class Fanout:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
         self._watchers.clear()
