@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 class Placement(StrEnum):
     """Where a transferred task joins its new queue (`FRONTYARD_TRANSFER_PLACEMENT`)."""
 
-    FRONT = "front"  # ahead of every task waiting there
+    FRONT = "front"  # first in line there (priority tickets still go first)
     ORIGINAL = "original"  # at its old place in line: when it first joined a queue
     BACK = "back"  # behind everyone, as if it had just arrived
 
@@ -444,7 +444,8 @@ def _check_signed_in(counter: Counter, user_id: int) -> None:
 
 
 def _check_free(session: Session, counter: Counter) -> None:
-    """A counter calls the next ticket only once the last one is finished, returned or held."""
+    """A counter calls the next ticket, or closes, only once the ticket in hand is finished,
+    returned or held."""
     busy = _task_at_counter(session, counter.id)  # type: ignore[arg-type]
     if busy is not None:
         visit = session.get(Visit, busy.visit_id)
@@ -648,12 +649,7 @@ def close_counter(session: Session, counter_id: int, user_id: int,
     if not counter.is_open:
         raise CounterClosed(_("Counter %(counter)s is already closed.")
                             % {"counter": counter.number})
-    busy = _task_at_counter(session, counter_id)
-    if busy is not None:
-        visit = session.get(Visit, busy.visit_id)
-        raise CounterBusy(
-            _("Counter %(counter)s still has %(number)s; finish, return or hold it first.")
-            % {"counter": counter.number, "number": visit.ticket_number if visit else "?"})
+    _check_free(session, counter)
     signed_in = counter.staff_user_id
     counter.is_open = False
     counter.staff_user_id = None
