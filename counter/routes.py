@@ -26,6 +26,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from counter import queue, screens, views
+from counter.api import routes as api_routes
 from counter.models import Counter, Task, Visit, VisitDetails
 from counter.screens import (
     BoardAudience,
@@ -543,4 +544,5 @@ routes = [
     WebSocketRoute("/ws/board", board_socket, name="board_socket"),
     WebSocketRoute("/ws/crowding", crowding_socket, name="crowding_socket"),
     WebSocketRoute("/ws/status", status_socket, name="status_socket"),
+    *api_routes,
 ]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from counter.models import Counter, CounterService, Office, Service
+from counter import queue
+from counter.models import Counter, CounterService, Office, Service, Task, Visit
 from frontyard.auth import Device, DeviceKind, Role, User, create_device, create_user
-from frontyard.database import session_scope
+from frontyard.database import session_scope, utcnow
 from frontyard.settings import Settings
 
 DEMO_PASSWORDS = {"admin": "admin-demo-pass", "manager": "manager-demo-pass",
@@ -76,6 +78,60 @@ def seed_structure(session: Session) -> Office:
     return office
 
 
+# minutes ago, service codes in visiting order, locale, priority
+DEMO_TICKETS: list[tuple[int, list[str], str, bool]] = [
+    (28, ["residents", "insurance", "childcare"], "ja", False),  # moving in with a child
+    (22, ["residents"], "en", False),
+    (17, ["insurance"], "ja", True),
+    (12, ["residents", "tax"], "vi", False),
+    (8, ["childcare", "nursery"], "pt_BR", False),
+    (3, ["residents"], "ja", False),
+]
+
+
+def queue_is_empty(session: Session, office: Office) -> bool:
+    """Whether no ticket of the office is waiting, on hold, called or being served."""
+    active = session.exec(
+        select(Task.id).join(Visit, Visit.id == Task.visit_id)  # type: ignore[arg-type]
+        .where(Visit.office_id == office.id,
+               Task.state.in_(queue.ACTIVE_STATES))  # type: ignore[attr-defined]
+    ).first()
+    return active is None
+
+
+def seed_demo_queue(session: Session, office: Office, staff: User,
+                    rules: queue.QueueRules) -> list[str]:
+    """A live-looking queue through the real engine: tickets issued over the last half hour,
+    counter 1 open with the demo staff member and the first ticket called. Returns lines."""
+    now = utcnow()
+    numbers = [
+        queue.issue_ticket(session, office_id=office.id, service_codes=codes,  # type: ignore[arg-type]
+                           locale=locale, priority=priority,
+                           now=now - timedelta(minutes=minutes), rules=rules).ticket_number
+        for minutes, codes, locale, priority in DEMO_TICKETS
+    ]
+    counter = session.exec(select(Counter).where(Counter.office_id == office.id,
+                                                 Counter.number == "1")).one()
+    residents = session.exec(select(Service).where(Service.office_id == office.id,
+                                                   Service.code == "residents")).one()
+    lines = [f"Demo queue: tickets {', '.join(numbers)} issued."]
+    if not counter.is_open:
+        try:
+            queue.open_counter(session, counter.id, staff.id, [residents.id],  # type: ignore[arg-type]
+                               now - timedelta(minutes=30))
+        except queue.QueueConflict:  # the demo staff member is at another counter
+            return lines
+    if counter.staff_user_id != staff.id:  # someone else works at counter 1
+        return lines
+    called = queue.call_next(session, counter.id, staff.id,  # type: ignore[arg-type]
+                             now - timedelta(minutes=1), rules=rules)
+    if called is not None:
+        visit = session.get(Visit, called.visit_id)
+        lines.append(f"  {visit.ticket_number if visit else '?'} is called to counter 1 "
+                     "(signed in as 'staff').")
+    return lines
+
+
 def seed_demo(engine: Engine, settings: Settings) -> Iterator[str]:
     """Seed everything a demo needs; yields lines to print (logins, pairing links)."""
     with session_scope(engine) as session:
@@ -90,8 +146,14 @@ def seed_demo(engine: Engine, settings: Settings) -> Iterator[str]:
             if session.exec(select(Device).where(Device.name == name)).first() is None:
                 _, _, code = create_device(session, name, kind, office_id=office.id)
                 links.append((name, f"{settings.base_url}/device/pair/{code}"))
+        queue_lines: list[str] = []
+        if queue_is_empty(session, office):
+            staff = session.exec(select(User).where(User.username == "staff")).one()
+            queue_lines = seed_demo_queue(session, office, staff,
+                                          queue.QueueRules.from_settings(settings))
     yield "Demo data is ready. Demo logins (user / password):"
     for name, password in DEMO_PASSWORDS.items():
         yield f"  {name:<8} {password}"
     for name, link in links:
         yield f"  pairing link for {name} (one use): {link}"
+    yield from queue_lines

@@ -294,7 +294,7 @@ def test_illegal_transition_message_is_translated(engine, world):
     task = first_task(engine, visit)
     with use_locale("en"), pytest.raises(queue.IllegalTransition) as error:
         run(engine, queue.start, task.id, world.staff[0])
-    assert str(error.value) == "A-001: “start” is not possible while the ticket is waiting."
+    assert str(error.value) == "A-001: “start serving” is not possible while the ticket is waiting."
     with use_locale("ja"), pytest.raises(queue.IllegalTransition) as error:
         run(engine, queue.start, task.id, world.staff[0])
     assert "A-001" in str(error.value) and "待機中" in str(error.value)
@@ -559,9 +559,9 @@ def test_estimated_wait_formula(engine, world):
     """W = n × h / c: people waiting × mean handling ÷ effective open counters, in minutes."""
     residents = world.services["residents"]
 
-    def wait(now: datetime = at(60)) -> timedelta:
+    def wait(now: datetime | None = None) -> timedelta:
         with Session(engine) as session:
-            return queue.estimated_wait(session, residents, now)
+            return queue.estimated_wait(session, residents, now or at(60))
 
     assert wait() == timedelta(0)  # nobody waits
     for minute in range(5):
@@ -657,3 +657,23 @@ def test_migrations_match_the_models(engine):
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata())
     assert differences == []
+
+
+def test_demo_seeds_a_live_queue_once(engine, settings):
+    """`frontyard demo` leaves a few tickets waiting and one called, and only into an empty
+    queue (running it again issues nothing)."""
+    from frontyard.demo import DEMO_TICKETS, seed_demo
+
+    lines = list(seed_demo(engine, settings))
+    assert any("is called to counter 1" in line for line in lines)
+    with Session(engine) as session:
+        office_id = session.exec(select(Visit.office_id)).first()
+        calls = queue.current_calls(session, office_id)
+        waiting = sum(queue.waiting_counts(session, office_id).values())
+        visits = len(session.exec(select(Visit)).all())
+    assert visits == len(DEMO_TICKETS)
+    assert [call.counter_number for call in calls] == ["1"]
+    assert waiting == len(DEMO_TICKETS) - 1
+    list(seed_demo(engine, settings))
+    with Session(engine) as session:
+        assert len(session.exec(select(Visit)).all()) == len(DEMO_TICKETS)

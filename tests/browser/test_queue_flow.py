@@ -65,7 +65,7 @@ def test_issue_call_board_announces_and_phone_shows_counter(browser, live_server
 
     desk_context = browser.new_context(locale="en-US")
     desk = desk_context.new_page()
-    sign_in(desk, live_server, "staff")
+    sign_in(desk, live_server, "manager")  # the demo staff member already serves counter 1
     desk.goto(f"{live_server.url}/counter")
     desk.get_by_role("link", name="Counter 8").click()
     desk.get_by_role("button", name="Sign in to Counter 8").click()
