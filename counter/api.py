@@ -34,6 +34,7 @@ from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
 from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
+from frontyard.realtime import announce
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = "/api/openapi.json"
@@ -353,10 +354,21 @@ def rules(request: Request) -> queue.QueueRules:
     return queue.QueueRules.from_settings(request.app.state.settings)
 
 
-def announce(request: Request, office_id: int) -> None:
-    """Tell the screens of an office that its queue changed (after the commit)."""
-    request.app.state.hub.publish(QUEUE_TOPIC.format(office_id=office_id),
-                                  {"office_id": office_id})
+async def changing(request: Request,
+                   work: Callable[[Session], tuple[int | None, ResultT]]) -> ResultT:
+    """Run a change that returns (office id, result) in one transaction, announcing it on
+    the office's topic in that same transaction (`frontyard.realtime.announce`): every
+    worker's screens hear of it once it commits, and never of a change that rolled back."""
+    hub = request.app.state.hub
+
+    def work_and_announce(session: Session) -> ResultT:
+        office_id, result = work(session)
+        if office_id is not None:
+            announce(session, hub, QUEUE_TOPIC.format(office_id=office_id),
+                     {"office_id": office_id})
+        return result
+
+    return await in_transaction(request, work_and_announce)
 
 
 def respond(model: BaseModel, status: int = 200) -> JSONResponse:
@@ -494,9 +506,7 @@ async def issue_ticket(request: Request) -> Response:
             priority=visit.priority, tasks=tasks, people_ahead=progress.people_ahead or 0,
             estimated_wait_minutes=_minutes(progress.estimated_wait) or 0)
 
-    office_id, issued = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(issued, 201)
+    return respond(await changing(request, work), 201)
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
@@ -593,9 +603,7 @@ async def open_counter(request: Request) -> Response:
         counter = queue.open_counter(session, counter_id, user_id, service_ids)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return respond(await changing(request, work))
 
 
 @operation("POST", "/counters/{counter_id:int}/close", summary="Sign out of a counter",
@@ -610,9 +618,7 @@ async def close_counter(request: Request) -> Response:
         counter = queue.close_counter(session, counter_id, user_id)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return respond(await changing(request, work))
 
 
 @operation("POST", "/counters/{counter_id:int}/call-next", summary="Call the next ticket",
@@ -630,10 +636,7 @@ async def call_next(request: Request) -> Response:
             return None, TaskResult(task=None)
         return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-    office_id, result = await in_transaction(request, work)
-    if office_id is not None:
-        announce(request, office_id)
-    return respond(result)
+    return respond(await changing(request, work))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -688,9 +691,7 @@ def _task_endpoint(name: str, body_model: type[BaseModel], act: Act) -> Handler:
             task = act(session, task_id, user_id, body, engine_rules)
             return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-        office_id, result = await in_transaction(request, work)
-        announce(request, office_id)
-        return respond(result)
+        return respond(await changing(request, work))
 
     endpoint.__name__ = endpoint.__qualname__ = f"task_{name.replace('-', '_')}"
     endpoint.__doc__ = TASK_ACTIONS[name][0]
