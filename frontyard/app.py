@@ -129,9 +129,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
-    app.state.metrics_registry, app.state.request_latency = make_registry(
-        engine, app.state.hub, settings.tz)
     app.state.fanout = Fanout(app.state.hub, app)
+    app.state.metrics_registry, app.state.request_latency = make_registry(
+        engine, app.state.hub, settings.tz, app.state.fanout.socket_count)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_lockout_seconds,
         max_per_address=settings.login_max_failures_per_address,

@@ -66,11 +66,13 @@ class QueueCollector(Collector):
     """Reads live queue sizes, today's calls and waits from the database at scrape time."""
 
     def __init__(self, engine: Engine, hub: Hub, tz: ZoneInfo,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 socket_count: Callable[[], int] = lambda: 0) -> None:
         self.engine = engine
         self.hub = hub
         self.tz = tz
         self.clock = clock
+        self.socket_count = socket_count
 
     def describe(self) -> list[Any]:
         """Nothing to describe up front: collecting needs the database, which may not be ready."""
@@ -96,8 +98,11 @@ class QueueCollector(Collector):
         yield waiting
         yield from self._calls_and_waits(facts, names)
         yield GaugeMetricFamily("frontyard_realtime_subscriptions",
-                                "Open websocket/SSE subscriptions in this worker",
+                                "Topics watched through the realtime hub in this worker",
                                 value=self.hub.subscriber_count())
+        yield GaugeMetricFamily("frontyard_websocket_clients",
+                                "Live screens (boards, terminals, phones) connected to this "
+                                "worker", value=self.socket_count())
 
     @staticmethod
     def _calls_and_waits(facts: list[Fact],
@@ -125,14 +130,14 @@ class QueueCollector(Collector):
         yield histogram
 
 
-def make_registry(engine: Engine, hub: Hub,
-                  tz: ZoneInfo) -> tuple[CollectorRegistry, Histogram]:
+def make_registry(engine: Engine, hub: Hub, tz: ZoneInfo,
+                  socket_count: Callable[[], int]) -> tuple[CollectorRegistry, Histogram]:
     """A registry of this app's own (tests build many apps; no global state)."""
     registry = CollectorRegistry(auto_describe=False)
     latency = Histogram("frontyard_request_seconds", "HTTP request latency",
                         ["method", "route", "status"], registry=registry,
                         buckets=LATENCY_BUCKETS)
-    registry.register(QueueCollector(engine, hub, tz))
+    registry.register(QueueCollector(engine, hub, tz, socket_count=socket_count))
     return registry, latency
 
 

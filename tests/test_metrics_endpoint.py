@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from counter.models import Office, Service, Task, TaskState, Visit
 from frontyard.database import session_scope, utcnow
 from frontyard.metrics import QueueCollector, wait_buckets
 from frontyard.realtime import Hub
+from tests.screens_support import office as office  # a fixture, used by name
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -96,3 +98,18 @@ def test_wait_buckets_are_cumulative():
     buckets = dict(wait_buckets([30.0, 60.0, 61.0, 10_000.0]))
     assert buckets["60.0"] == 2 and buckets["300.0"] == 3 and buckets["7200.0"] == 3
     assert buckets["+Inf"] == 4
+
+
+def test_connected_screens_are_counted(admin_client, office):
+    """Each open websocket of this worker counts; a closed one no longer does."""
+    from tests.screens_support import receive_state
+
+    with admin_client.websocket_connect(f"/ws/board?office={office.id}") as board, \
+            admin_client.websocket_connect(f"/ws/crowding?office={office.id}") as crowding:
+        receive_state(board)
+        receive_state(crowding)
+        assert "frontyard_websocket_clients 2.0" in admin_client.get("/metrics").text
+    deadline = time.monotonic() + 5  # the server notices the closes asynchronously
+    while "frontyard_websocket_clients 0.0" not in admin_client.get("/metrics").text:
+        assert time.monotonic() < deadline, "closed sockets are still counted"
+        time.sleep(0.05)

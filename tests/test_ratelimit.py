@@ -16,6 +16,7 @@ from frontyard.i18n import use_locale
 from frontyard.ratelimit import PRUNE_EVERY, SlidingWindow, try_again_in
 from frontyard.settings import Settings
 from tests.conftest import PASSWORDS, make_client
+from tests.screens_support import office as office  # a fixture, used by name
 
 
 class FakeClock:
@@ -231,3 +232,29 @@ def test_openapi_documents_the_429s():
     for path, method in [("/api/v1/tickets", "post"), ("/api/v1/tickets/{token}", "get")]:
         response = paths[path][method]["responses"]["429"]
         assert "Retry-After" in response["headers"]
+
+
+def test_status_page_and_socket_share_the_token_limit(settings, engine, office):
+    """The page and its websocket count together per token; past the limit the page is a 429
+    page and the socket says why, then closes with 1013 (try again later)."""
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.screens_support import issue, receive
+
+    app = _app_with(settings, status_rate_limit=2, status_rate_window_seconds=60)
+    with make_client(app) as client:
+        ticket = issue(app, office, ["residents"])
+        assert client.get(f"/status/{ticket.token}").status_code == 200
+        with client.websocket_connect("/ws/status") as socket:
+            socket.send_json({"type": "hello", "token": ticket.token, "lang": "en"})
+            assert receive(socket)["type"] == "state"
+        page = client.get(f"/status/{ticket.token}", headers={"Accept-Language": "ja"})
+        assert page.status_code == 429 and "Retry-After" in page.headers
+        assert "画面は自動で更新されます" in page.text
+        with client.websocket_connect("/ws/status") as socket:
+            socket.send_json({"type": "hello", "token": ticket.token, "lang": "en"})
+            refused = receive(socket)
+            assert refused["type"] == "error" and "updates by itself" in refused["error"]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                receive(socket)
+            assert closed.value.code == 1013
