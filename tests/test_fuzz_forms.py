@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from frontyard.app import create_app
 from tests.conftest import PASSWORDS, log_in, make_client
 from tests.consistency import problems
+from tests.screens_support import office as office  # a fixture, used by name
 
 FORM_SETTINGS = settings(max_examples=25, deadline=None, database=None,
                          suppress_health_check=list(HealthCheck))
@@ -106,3 +107,47 @@ def test_forms_are_refused_to_the_wrong_roles(roomy_app, users):
             assert response.status_code == 403
 
         filter_audit()
+
+
+def test_staff_terminal_forms(app, staff_client, office, engine):
+    """Any counter, services, ticket, action, reason or target service posted to the staff
+    terminal: a page, a redirect or a refusal below 500, and the queue stays whole."""
+    from tests.screens_support import HTMX, issue, open_counter
+
+    for codes in (["residents", "insurance"], ["residents"], ["tax"]):
+        issue(app, office, codes)
+    open_counter(staff_client, office, "1", ["residents", "insurance", "tax"])
+    ids = st.one_of(st.integers(-2, 40).map(str), value)
+    actions = st.one_of(st.sampled_from(["call", "recall", "start", "advance", "complete",
+                                         "no-show", "return", "hold", "release", "transfer",
+                                         "cancel"]), field_text.filter(lambda t: "/" not in t))
+
+    accepted: set[str] = set()
+
+    @settings(FORM_SETTINGS, max_examples=60)
+    @given(form=st.sampled_from(["open", "close", "call-next", "task"]), counter_id=ids,
+           service_ids=st.lists(ids, max_size=4), task_id=ids, action=actions, reason=value,
+           whole_visit=st.sampled_from(["1", "0", "", "yes"]), htmx=st.booleans())
+    def post(form: str, counter_id: str, service_ids: list[str], task_id: str, action: str,
+             reason: str, whole_visit: str, htmx: bool) -> None:
+        headers = HTMX if htmx else {}
+        if form == "open":
+            response = staff_client.post("/counter/open", headers=headers, data={
+                "counter_id": counter_id, "service_id": service_ids}, follow_redirects=False)
+        elif form == "task":
+            response = staff_client.post(
+                f"/counter/tasks/{quote(task_id, safe='')}/{quote(action, safe='')}",
+                headers=headers, follow_redirects=False,
+                data={"reason": reason, "whole_visit": whole_visit,
+                      "service_id": service_ids[0] if service_ids else counter_id})
+        else:
+            response = staff_client.post(f"/counter/{form}", headers=headers,
+                                         follow_redirects=False)
+        assert response.status_code < 500, response.text[:500]
+        assert_stays_here(response)
+        assert problems(engine) == []
+        if response.status_code in {200, 303}:
+            accepted.add(form)
+
+    post()
+    assert accepted & {"task", "call-next"}, "no action got through: the fuzzing is blind"
