@@ -12,7 +12,6 @@ from frontyard import database
 from frontyard.auth import DeviceKind, Role, create_device, create_user
 from frontyard.settings import Settings
 
-
 #: How long a worker keeps an idle HTTP connection (longer than the Caddyfile's keepalive).
 KEEP_ALIVE_SECONDS = 75
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -105,7 +106,8 @@ async def pair_device(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     """200 when the database answers, 503 when it does not."""
-    reachable = database.is_reachable(request.app.state.engine)
+    # In a thread: a busy database must not stall the event loop (and every websocket).
+    reachable = await run_in_threadpool(database.is_reachable, request.app.state.engine)
     body = {"status": "ok" if reachable else "unavailable",
             "database": "ok" if reachable else "unreachable"}
     return JSONResponse(body, status_code=200 if reachable else 503)
