@@ -40,7 +40,7 @@ OPENAPI_PATH = "/api/openapi.json"
 STATUS_PAGE = "/status/{token}"
 MAX_BODY_BYTES = 64 * 1024
 #: Hub topic on which every queue change of an office is announced after it is committed.
-QUEUE_TOPIC = "queue:{office_id}"
+QUEUE_TOPIC = "office:{office_id}"  # the topic the live screens watch (counter.screens)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ResultT = TypeVar("ResultT")
@@ -383,8 +383,10 @@ def _office_by_code(session: Session, code: str) -> Office:
 
 
 def _service_ids(session: Session, office_id: int, codes: list[str], field_name: str) -> list[int]:
-    found = dict(session.exec(select(Service.code, Service.id).where(  # type: ignore[arg-type]
-        Service.office_id == office_id, col(Service.code).in_(codes))).all())
+    found: dict[str, int] = {code: service_id for code, service_id in session.exec(
+        select(Service.code, Service.id).where(
+            Service.office_id == office_id, col(Service.code).in_(codes))).all()
+        if service_id is not None}
     unknown = sorted(set(codes) - set(found))
     if unknown:
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
@@ -402,8 +404,7 @@ def task_out(session: Session, task: Task) -> TaskOut:
     return TaskOut(
         id=task.id, visit_id=visit.id, ticket_number=visit.ticket_number,  # type: ignore[arg-type]
         priority=visit.priority, service=service.code, state=task.state,
-        step_name=service.steps[task.step_index] if task.step_index < len(service.steps)
-        else None,
+        step_name=queue.step_name(service, task.step_index),
         step_number=task.step_index + 1 if service.steps else 0, step_count=len(service.steps),
         task_number=task.position + 1, task_count=len(tasks),
         counter_id=task.counter_id, counter_number=counter.number if counter else None,

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
 class Placement(StrEnum):
     """Where a transferred task joins its new queue (`FRONTYARD_TRANSFER_PLACEMENT`)."""
 
-    FRONT = "front"  # ahead of every task waiting there
+    FRONT = "front"  # first in line there (priority tickets still go first)
     ORIGINAL = "original"  # at its old place in line: when it first joined a queue
     BACK = "back"  # behind everyone, as if it had just arrived
 
@@ -349,7 +349,8 @@ def _service(session: Session, service_id: int) -> Service:
     return service
 
 
-def _step_name(service: Service, index: int) -> str | None:
+def step_name(service: Service, index: int) -> str | None:
+    """The name of a service's step by index (受付…), or None for a service without steps."""
     return service.steps[index] if 0 <= index < len(service.steps) else None
 
 
@@ -374,7 +375,7 @@ def _record_task(session: Session, kind: EventKind, now: datetime, task: Task, v
                  user_id: int | None, *, counter_id: int | None = None,
                  service_id: int | None = None, with_step: bool = False, **data: Any) -> Event:
     """An event about a task, with its service, counter and (optionally) current step."""
-    step = _step_name(_service(session, task.service_id), task.step_index) if with_step else None
+    step = step_name(_service(session, task.service_id), task.step_index) if with_step else None
     return _record(session, kind, now, office_id=visit.office_id, visit=visit, task=task,
                    service_id=service_id, step=step,
                    counter_id=counter_id if counter_id is not None else task.counter_id,
@@ -443,7 +444,8 @@ def _check_signed_in(counter: Counter, user_id: int) -> None:
 
 
 def _check_free(session: Session, counter: Counter) -> None:
-    """A counter calls the next ticket only once the last one is finished, returned or held."""
+    """A counter calls the next ticket, or closes, only once the ticket in hand is finished,
+    returned or held."""
     busy = _task_at_counter(session, counter.id)  # type: ignore[arg-type]
     if busy is not None:
         visit = session.get(Visit, busy.visit_id)
@@ -647,12 +649,7 @@ def close_counter(session: Session, counter_id: int, user_id: int,
     if not counter.is_open:
         raise CounterClosed(_("Counter %(counter)s is already closed.")
                             % {"counter": counter.number})
-    busy = _task_at_counter(session, counter_id)
-    if busy is not None:
-        visit = session.get(Visit, busy.visit_id)
-        raise CounterBusy(
-            _("Counter %(counter)s still has %(number)s; finish, return or hold it first.")
-            % {"counter": counter.number, "number": visit.ticket_number if visit else "?"})
+    _check_free(session, counter)
     signed_in = counter.staff_user_id
     counter.is_open = False
     counter.staff_user_id = None
@@ -681,7 +678,7 @@ def _next_candidate(session: Session, service_ids: list[int], *, normal_only: bo
         .where(col(Task.service_id).in_(service_ids), Task.state == TaskState.WAITING)
         .order_by(col(Visit.priority).desc(), col(Task.ranked_at), col(Task.id))
         .limit(1)
-        .with_for_update(skip_locked=True, of=Task)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=Task)
         .execution_options(populate_existing=True)
     )
     if normal_only:
@@ -1027,7 +1024,7 @@ def people_ahead(session: Session, task: Task) -> int:
     visit = session.get(Visit, task.visit_id)
     assert visit is not None
     earlier = (col(Task.ranked_at) < task.ranked_at) | (
-        (Task.ranked_at == task.ranked_at) & (col(Task.id) < task.id))
+        (col(Task.ranked_at) == task.ranked_at) & (col(Task.id) < task.id))
     statement = (select(func.count()).select_from(Task)
                  .join(Visit, col(Visit.id) == Task.visit_id)
                  .where(Task.service_id == task.service_id, Task.state == TaskState.WAITING,
@@ -1082,7 +1079,7 @@ def waiting_list(session: Session, *, service_ids: Iterable[int] | None = None,
 def _task_counts(session: Session, visit_ids: list[int]) -> dict[int, int]:
     if not visit_ids:
         return {}
-    return dict(session.exec(  # type: ignore[arg-type]
+    return dict(session.exec(
         select(Task.visit_id, func.count()).where(col(Task.visit_id).in_(visit_ids))
         .group_by(col(Task.visit_id))).all())
 
@@ -1136,14 +1133,14 @@ def queue_overview(session: Session, office_id: int,
     services = session.exec(select(Service).where(
         Service.office_id == office_id, col(Service.active).is_(True))
         .order_by(col(Service.sort_order), col(Service.id))).all()
-    oldest = dict(session.exec(  # type: ignore[arg-type]
+    oldest: dict[int | None, datetime | None] = dict(session.exec(
         select(Task.service_id, func.min(Task.queued_at))
         .where(Task.state == TaskState.WAITING).group_by(col(Task.service_id))).all())
-    held = dict(session.exec(  # type: ignore[arg-type]
+    held: dict[int | None, int] = dict(session.exec(
         select(Task.service_id, func.count())
         .where(Task.state == TaskState.ON_HOLD).group_by(col(Task.service_id))).all())
     counts = waiting_counts(session, office_id)
-    open_counters = dict(session.exec(  # type: ignore[arg-type]
+    open_counters: dict[int | None, int] = dict(session.exec(
         select(CounterService.service_id, func.count())
         .join(Counter, col(Counter.id) == CounterService.counter_id)
         .where(col(Counter.is_open).is_(True)).group_by(col(CounterService.service_id))).all())
@@ -1202,7 +1199,7 @@ def visit_progress(session: Session, visit: Visit, now: datetime | None = None) 
         ticket_number=visit.ticket_number, closed=False, current_task=current,
         current_service=service, state=current.state,
         task_number=tasks.index(current) + 1, task_count=len(tasks),
-        step_name=_step_name(service, current.step_index),
+        step_name=step_name(service, current.step_index),
         step_number=current.step_index + 1 if service.steps else 0,
         step_count=len(service.steps), people_ahead=ahead, estimated_wait=wait,
         counter=counter, remaining_services=[_service(session, sid) for sid in later],

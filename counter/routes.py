@@ -1,37 +1,548 @@
-"""Queue pages: the staff terminal, the call board, the public crowding page, the status page."""
+"""Queue pages and their live sockets: the staff terminal, the call board, the public crowding
+page and the residents' status pages. Thin: the rules live in `counter.queue`, the read
+models in `counter.views`, the renderings in `counter.screens`.
+
+Every action commits its change together with an announcement on the office's topic
+(`frontyard.realtime.announce`), which makes every live screen of the office re-render.
+"""
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
 
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from counter import queue, screens, views
 from counter.api import routes as api_routes
-from frontyard.auth import DeviceKind, Role
-from frontyard.guards import require_device, require_role
+from counter.models import Counter, Task, Visit, VisitDetails
+from counter.screens import (
+    BoardAudience,
+    CrowdingAudience,
+    StatusAudience,
+    TerminalAudience,
+    topic_of,
+)
+from frontyard import audit, i18n
+from frontyard.auth import DeviceKind, Role, User
+from frontyard.database import session_scope, utcnow
+from frontyard.errors import Conflict, DomainError, NotFound, ValidationFailed
+from frontyard.guards import current_device, current_user, require_device, require_role
+from frontyard.i18n import gettext as _
+from frontyard.live import Fanout, same_origin
+from frontyard.realtime import announce
 from frontyard.templating import render
+
+#: Policy violation: the socket was refused (not signed in, wrong origin, unknown token).
+REFUSED = 1008
+#: How long a status page may take to say which ticket it shows.
+HELLO_TIMEOUT = 10.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Status tokens stay out of the logs
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN_IN_PATH = re.compile(r"(/|%2F)status(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
+
+
+class StatusTokenFilter(logging.Filter):
+    """Replace the token of status page addresses in log records (access logs included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the message and its arguments; never drops a record."""
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(lambda m: f"{m.group(1)}status{m.group(2)}[token]", text)
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to the loggers that print request paths (idempotent)."""
+    for name in ("uvicorn.access", "uvicorn.error", "frontyard"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, StatusTokenFilter) for f in logger.filters):
+            logger.addFilter(StatusTokenFilter())
+
+
+install_log_redaction()
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _engine(connection: HTTPConnection) -> Any:
+    return connection.app.state.engine
+
+
+def _fanout(connection: HTTPConnection) -> Fanout:
+    return connection.app.state.fanout  # type: ignore[no-any-return]
+
+
+def _int(value: Any) -> int | None:
+    """A positive integer from a query or form value, or None."""
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _read(connection: HTTPConnection, reader: Callable[[Session], Any]) -> Any:
+    """Run a read-only function with a session (call it in a worker thread)."""
+    with Session(_engine(connection), expire_on_commit=False) as session:
+        return reader(session)
+
+
+async def _in_thread(connection: HTTPConnection, reader: Callable[[Session], Any]) -> Any:
+    return await run_in_threadpool(_read, connection, reader)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff terminal
+# ---------------------------------------------------------------------------------------------
 
 
 @require_role(Role.STAFF)
 async def staff_terminal(request: Request) -> Response:
-    """The counter staff's terminal."""
-    return render(request, "counter/terminal.html")
+    """The counter staff's terminal, or the choice of a counter to sign in to."""
+    user = current_user(request)
+    assert user is not None
+    counter = await _in_thread(request, lambda s: views.counter_of_user(s, user.id))
+    if counter is None:
+        return await _counter_choice(request)
+    view = await _in_thread(request, lambda s: views.terminal_view(s, counter.id, utcnow()))
+    return render(request, "counter/terminal.html", screens.terminal_context(view))
+
+
+async def _counter_choice(request: Request) -> Response:
+    chosen = _int(request.query_params.get("counter"))
+
+    def read(session: Session) -> dict[str, Any]:
+        try:
+            office = views.office_or_default(session, _int(request.query_params.get("office")))
+        except NotFound:  # a new installation: no office set up yet
+            return {"office": None, "choices": [], "selected": None, "services": [],
+                    "offices": [], "users": {}}
+        choices = views.counter_choices(session, office.id)  # type: ignore[arg-type]
+        selected = next((c for c in choices if c.counter.id == chosen), None)
+        users = {u.id: u for u in session.exec(select(User))}
+        return {"office": office, "choices": choices, "selected": selected,
+                "services": views.active_services(session, office.id),  # type: ignore[arg-type]
+                "offices": session.exec(select(views.Office)).all(), "users": users}
+
+    return render(request, "counter/choose.html", await _in_thread(request, read))
+
+
+def _form_ids(form: FormData, name: str) -> list[int]:
+    return [number for value in form.getlist(name) if (number := _int(value)) is not None]
+
+
+@require_role(Role.STAFF)
+async def open_counter(request: Request) -> Response:
+    """Sign in to a counter with the chosen services (again: change the services)."""
+    user = current_user(request)
+    assert user is not None
+    form = await request.form()
+    counter_id = _int(form.get("counter_id"))
+    service_ids = _form_ids(form, "service_id")
+    if counter_id is None:
+        message = _("Choose a counter.")
+        raise ValidationFailed(message, counter_id=message)
+
+    def change(session: Session) -> None:
+        counter = queue.open_counter(session, counter_id, user.id, service_ids, utcnow())
+        announce(session, request.app.state.hub, topic_of(counter.office_id),
+                 {"type": "counter", "counter": counter.id})
+
+    await run_in_threadpool(_write, request, change)
+    return RedirectResponse("/counter", status_code=303)
+
+
+@require_role(Role.STAFF)
+async def close_counter(request: Request) -> Response:
+    """Sign out of the counter (it must have no ticket in hand)."""
+    user = current_user(request)
+    assert user is not None
+
+    def change(session: Session) -> None:
+        counter = _my_counter(session, user)
+        queue.close_counter(session, counter.id, user.id, utcnow())  # type: ignore[arg-type]
+        announce(session, request.app.state.hub, topic_of(counter.office_id),
+                 {"type": "counter", "counter": counter.id})
+
+    await run_in_threadpool(_write, request, change)
+    return RedirectResponse("/counter", status_code=303)
+
+
+def _write(connection: HTTPConnection, change: Callable[[Session], Any]) -> Any:
+    """Run a change in one transaction (call it in a worker thread)."""
+    with session_scope(_engine(connection)) as session:
+        return change(session)
+
+
+def _my_counter(session: Session, user: User) -> Counter:
+    counter = views.counter_of_user(session, user.id)  # type: ignore[arg-type]
+    if counter is None:
+        raise Conflict(_("Sign in to a counter first."))
+    return counter
+
+
+#: Actions on the ticket a counter has in hand: only that counter may take them.
+AT_COUNTER_ACTIONS = {"recall", "start", "advance", "complete", "no-show"}
+
+
+def _check_scope(session: Session, task_id: int, counter: Counter, action: str) -> Task:
+    """The task, if this counter may act on it: same office, not in another counter's hands."""
+    task = session.get(Task, task_id)
+    visit = session.get(Visit, task.visit_id) if task else None
+    if task is None or visit is None or visit.office_id != counter.office_id:
+        raise NotFound(_("This ticket does not exist."))
+    elsewhere = task.counter_id is not None and task.counter_id != counter.id
+    if elsewhere or (action in AT_COUNTER_ACTIONS and task.counter_id != counter.id):
+        raise Conflict(_("%(number)s is not at your counter.")
+                       % {"number": visit.ticket_number})
+    return task
+
+
+def _task_action(action: str, session: Session, task_id: int, counter: Counter, user: User,
+                 form: FormData, rules: queue.QueueRules) -> Task:
+    """Apply one staff action to a task through the queue engine."""
+    now = utcnow()
+    uid: int = user.id  # type: ignore[assignment]
+    reason = str(form.get("reason", ""))[:queue.MAX_REASON] or None
+    simple = {"recall": queue.recall, "start": queue.start, "advance": queue.advance_step,
+              "complete": queue.complete, "no-show": queue.no_show,
+              "return": queue.return_to_queue, "release": queue.release}
+    if action in simple:
+        return simple[action](session, task_id, uid, now)  # type: ignore[no-any-return,operator]
+    if action == "call":
+        return queue.call_task(session, task_id, counter.id, uid, now)  # type: ignore[arg-type]
+    if action == "hold":
+        return queue.hold(session, task_id, uid, now, reason=reason)
+    if action == "cancel":
+        return queue.cancel(session, task_id, uid, now, reason=reason,
+                            whole_visit=form.get("whole_visit") == "1")
+    if action == "transfer":
+        target = _int(form.get("service_id"))
+        if target is None:
+            message = _("Choose another service of this office.")
+            raise ValidationFailed(message, service_id=message)
+        return queue.transfer(session, task_id, target, uid, now, rules=rules)
+    raise HTTPException(404)
+
+
+TASK_ACTIONS = {"call", "recall", "start", "advance", "complete", "no-show", "return", "hold",
+                "release", "transfer", "cancel"}
+
+
+@require_role(Role.STAFF)
+async def task_action(request: Request) -> Response:
+    """Act on one ticket (call this one, recall, start, complete, hold…)."""
+    action = request.path_params["action"]
+    task_id = _int(request.path_params["task_id"])
+    if action not in TASK_ACTIONS or task_id is None:
+        raise HTTPException(404)
+    form = await request.form()
+    rules = queue.QueueRules.from_settings(request.app.state.settings)
+    user = current_user(request)
+    assert user is not None
+
+    def change(session: Session) -> None:
+        counter = _my_counter(session, user)
+        _check_scope(session, task_id, counter, action)
+        _task_action(action, session, task_id, counter, user, form, rules)
+        announce(session, request.app.state.hub, topic_of(counter.office_id),
+                 {"type": "task", "task": task_id, "action": action})
+
+    return await _act(request, user, change)
+
+
+@require_role(Role.STAFF)
+async def call_next(request: Request) -> Response:
+    """Call the next ticket among the counter's services."""
+    user = current_user(request)
+    assert user is not None
+    rules = queue.QueueRules.from_settings(request.app.state.settings)
+
+    def change(session: Session) -> None:
+        counter = _my_counter(session, user)
+        task = queue.call_next(session, counter.id, user.id, utcnow(), rules=rules)  # type: ignore[arg-type]
+        if task is None:
+            raise Conflict(_("Nobody is waiting for this counter's services."))
+        announce(session, request.app.state.hub, topic_of(counter.office_id),
+                 {"type": "task", "task": task.id, "action": "call"})
+
+    return await _act(request, user, change)
+
+
+async def _act(request: Request, user: User, change: Callable[[Session], None]) -> Response:
+    """Run an action; htmx gets the terminal back (with the refusal in place), forms a redirect."""
+    message, status = None, 200
+    try:
+        await run_in_threadpool(_write, request, change)
+    except DomainError as error:
+        if not _is_htmx(request):
+            raise
+        message, status = str(error.message), error.status_code
+    if not _is_htmx(request):
+        return RedirectResponse("/counter", status_code=303)
+
+    def read(session: Session) -> views.TerminalView | None:
+        counter = views.counter_of_user(session, user.id)  # type: ignore[arg-type]
+        return views.terminal_view(session, counter.id, utcnow()) if counter else None  # type: ignore[arg-type]
+
+    view = await _in_thread(request, read)
+    if view is None:  # not signed in to a counter (any more)
+        message = message or _("Sign in to a counter first.")
+        return render(request, "counter/_alert.html", {"message": message},
+                      status_code=status if status != 200 else 409)
+    return render(request, "counter/_terminal_live.html",
+                  screens.terminal_context(view, message), status_code=status)
+
+
+@require_role(Role.STAFF)
+async def task_details(request: Request) -> Response:
+    """The pre-filled details of the ticket at the staff member's counter; every view audited."""
+    task_id = _int(request.path_params["task_id"])
+    if task_id is None:
+        raise HTTPException(404)
+    user = current_user(request)
+    assert user is not None
+
+    def read_and_audit(session: Session) -> dict[str, Any]:
+        counter = _my_counter(session, user)
+        task = _check_scope(session, task_id, counter, "details")
+        if task.counter_id != counter.id:
+            visit = session.get(Visit, task.visit_id)
+            raise Conflict(_("%(number)s is not at your counter.")
+                           % {"number": visit.ticket_number if visit else "?"})
+        details = session.get(VisitDetails, task.visit_id)
+        if details is not None:
+            audit.record(session, user.id, "view_details", task.visit_id, task_id=task.id,
+                         counter_id=counter.id)
+        return {"task": task, "details": details}
+
+    try:
+        context = await run_in_threadpool(_write, request, read_and_audit)
+    except DomainError as error:
+        return render(request, "counter/_details.html",
+                      screens.details_context(None, None, str(error.message)),
+                      status_code=error.status_code)
+    response = render(request, "counter/_details.html",
+                      screens.details_context(context["task"], context["details"], None))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def terminal_socket(websocket: WebSocket) -> None:
+    """Live updates of the terminal of the counter the staff member is signed in to."""
+    user = current_user(websocket)
+    if user is None or not same_origin(websocket, (websocket.app.state.settings.base_url,)):
+        await websocket.close(REFUSED)
+        return
+    counter = await _in_thread(websocket, lambda s: views.counter_of_user(s, user.id))
+    if counter is None:
+        await websocket.close(REFUSED)
+        return
+    await websocket.accept()
+    audience = TerminalAudience(counter.office_id, counter.id, i18n.current_locale())
+    await _fanout(websocket).serve(websocket, audience)
+
+
+# ---------------------------------------------------------------------------------------------
+# Call board
+# ---------------------------------------------------------------------------------------------
+
+
+def _board_office_id(connection: HTTPConnection) -> int | None:
+    """A paired board shows its own office; staff may pick one with ?office=."""
+    device = current_device(connection)
+    if device is not None and device.kind == DeviceKind.BOARD and device.office_id:
+        return device.office_id
+    return _int(connection.query_params.get("office"))
 
 
 @require_device(DeviceKind.BOARD)
 async def call_board(request: Request) -> Response:
-    """The lobby's call board."""
-    return render(request, "counter/board.html")
+    """The lobby's call board; `?lang=` sets its second language (English by default)."""
+    second = screens.second_language(request.query_params.get("lang"))
+    office_id = _board_office_id(request)
+
+    def read(session: Session) -> views.BoardView:
+        office = views.office_or_default(session, office_id)
+        return views.board_view(session, office.id, utcnow())  # type: ignore[arg-type]
+
+    view = await _in_thread(request, read)
+    context = screens.board_context(view, second)
+    context["socket_url"] = f"/ws/board?office={view.office.id}&lang={second}"
+    context["seen_calls"] = json.dumps([call["id"] for call in screens.board_calls(view, second)])
+    with i18n.use_locale(screens.JAPANESE):
+        return render(request, "counter/board.html", context)
+
+
+def _may_watch_board(websocket: WebSocket) -> bool:
+    device = current_device(websocket)
+    if device is not None and device.kind == DeviceKind.BOARD:
+        return True
+    return current_user(websocket) is not None
+
+
+async def _office_or_refuse(websocket: WebSocket, office_id: int | None) -> Any:
+    """The office a screen asks for (or the first one); None after refusing the socket."""
+    try:
+        return await _in_thread(websocket, lambda s: views.office_or_default(s, office_id))
+    except NotFound:
+        await websocket.close(REFUSED)
+        return None
+
+
+async def board_socket(websocket: WebSocket) -> None:
+    """Live updates of a call board."""
+    if not _may_watch_board(websocket) or not same_origin(
+            websocket, (websocket.app.state.settings.base_url,)):
+        await websocket.close(REFUSED)
+        return
+    office = await _office_or_refuse(websocket, _board_office_id(websocket))
+    if office is None:
+        return
+    await websocket.accept()
+    second = screens.second_language(websocket.query_params.get("lang"))
+    await _fanout(websocket).serve(websocket, BoardAudience(office.id, second))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public crowding page
+# ---------------------------------------------------------------------------------------------
 
 
 async def crowding(request: Request) -> Response:
-    """The public page: how crowded each counter is now."""
-    return render(request, "counter/crowding.html")
+    """The public page: how crowded each service is now (`?office=` picks a branch)."""
+    office_id = _int(request.query_params.get("office"))
+    view = await _in_thread(request, lambda s: views.crowding_view(s, office_id, utcnow()))
+    context = screens.crowding_context(view)
+    context["socket_url"] = f"/ws/crowding?office={view.office.id}"
+    return render(request, "counter/crowding.html", context)
+
+
+async def crowding_socket(websocket: WebSocket) -> None:
+    """Live updates of the crowding page, in the page's language."""
+    office = await _office_or_refuse(websocket, _int(websocket.query_params.get("office")))
+    if office is None:
+        return
+    await websocket.accept()
+    audience = CrowdingAudience(office.id, i18n.current_locale())  # type: ignore[arg-type]
+    await _fanout(websocket).serve(websocket, audience)
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents' status pages
+# ---------------------------------------------------------------------------------------------
+
+
+def _status_locale(requested: str | None, visit: Visit) -> str:
+    """The language the resident switched to, else the one chosen at the kiosk."""
+    if requested and i18n.is_supported(requested):
+        return requested
+    return visit.locale if i18n.is_supported(visit.locale) else "ja"
+
+
+def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
+    if not screens.TOKEN_PATTERN.match(token):
+        return None
+    return _read(connection, lambda s: queue.visit_for_token(s, token))  # type: ignore[no-any-return]
+
+
+async def status_page(request: Request) -> Response:
+    """A resident's live status page, opened from the ticket's QR code. No personal data."""
+    token = request.path_params["token"]
+    visit = await run_in_threadpool(_visit_for, request, token)
+    if visit is None:
+        raise HTTPException(404)
+    locale = _status_locale(request.query_params.get("lang"), visit)
+    i18n.set_locale(locale)
+    statuses = await _in_thread(
+        request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
+    context = screens.status_context(statuses[visit.id])
+    context.update(token=token, locale=locale, language=i18n.BY_CODE[locale],
+                   switcher=[lang for lang in i18n.LANGUAGES])
+    response = render(request, "counter/status.html", context)
+    # The address is the key to this page: no caching, no referrer, no search engine.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+async def status_socket(websocket: WebSocket) -> None:
+    """Live updates of one status page. The token comes in the first message, not in the
+    address, so that no proxy or server log ever records it."""
+    await websocket.accept()
+    hello = await _receive_hello(websocket)
+    token = hello.get("token") if hello else None
+    visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
+        token, str) else None
+    if visit is None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(json.dumps({"type": "gone"}))
+            await websocket.close(REFUSED)
+        return
+    requested = hello.get("lang") if hello else None
+    locale = _status_locale(requested if isinstance(requested, str) else None, visit)
+    audience = StatusAudience(visit.office_id, visit.id, locale)  # type: ignore[arg-type]
+    await _fanout(websocket).serve(websocket, audience)
+
+
+async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
+    """The client's first message, `{"type": "hello", "token": …, "lang": …}`, or None."""
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+        message = json.loads(text) if len(text) < 1024 else None
+    except Exception:  # timeout, disconnect, binary frame or not JSON
+        return None
+    if isinstance(message, dict) and message.get("type") == "hello":
+        return message
+    return None
 
 
 routes = [
     Route("/counter", staff_terminal, name="staff_terminal"),
+    Route("/counter/open", open_counter, methods=["POST"], name="open_counter"),
+    Route("/counter/close", close_counter, methods=["POST"], name="close_counter"),
+    Route("/counter/call-next", call_next, methods=["POST"], name="call_next"),
+    Route("/counter/tasks/{task_id}/details", task_details, name="task_details"),
+    Route("/counter/tasks/{task_id}/{action}", task_action, methods=["POST"],
+          name="task_action"),
     Route("/board", call_board, name="call_board"),
     Route("/crowding", crowding, name="crowding"),
+    Route("/status/{token}", status_page, name="status_page"),
+    WebSocketRoute("/ws/counter", terminal_socket, name="terminal_socket"),
+    WebSocketRoute("/ws/board", board_socket, name="board_socket"),
+    WebSocketRoute("/ws/crowding", crowding_socket, name="crowding_socket"),
+    WebSocketRoute("/ws/status", status_socket, name="status_socket"),
     *api_routes,
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from frontyard import PROJECT_ROOT, admin, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
+from frontyard.live import Fanout
 from frontyard.metrics import RequestTimingMiddleware, make_registry, metrics_endpoint
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
 from frontyard.retention import purge_personal_data
@@ -52,17 +52,23 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
-async def _purge_hourly(settings: Settings, engine: Engine, running: threading.Lock) -> None:
+async def _purge_hourly(settings: Settings, engine: Engine,
+                        in_flight: set[asyncio.Future[None]]) -> None:
     """Apply the retention rule now and then every hour, for as long as the app runs."""
 
     def purge_once() -> None:
-        with running, database.session_scope(engine) as session:
+        with database.session_scope(engine) as session:
             purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                 settings.tz)
 
     while True:
+        # Cancelling the task must not abandon a purge mid-transaction: the shutdown waits
+        # for it (in `in_flight`) before the engine and its connections are disposed of.
+        work = asyncio.ensure_future(asyncio.to_thread(purge_once))
+        in_flight.add(work)
+        work.add_done_callback(in_flight.discard)
         try:
-            await asyncio.to_thread(purge_once)
+            await asyncio.shield(work)
         except Exception:  # a busy or unreachable database must not stop the app
             log.exception("retention purge failed; retrying in an hour")
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
@@ -84,17 +90,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
             await bridge.start()
         app.state.bridge = bridge
-        purge_running = threading.Lock()
-        purger = asyncio.create_task(_purge_hourly(settings, engine, purge_running),
+        purging: set[asyncio.Future[None]] = set()
+        purger = asyncio.create_task(_purge_hourly(settings, engine, purging),
                                      name="frontyard-purge")
         try:
             yield
         finally:
             purger.cancel()
-            # A purge already in its thread cannot be cancelled: let it finish before the
-            # engine goes away under it.
-            await asyncio.to_thread(purge_running.acquire)
-            purge_running.release()
+            await asyncio.gather(*purging, return_exceptions=True)
+            await app.state.fanout.stop()
             if bridge is not None:
                 await bridge.stop()
             engine.dispose()
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
     app.state.metrics_registry, app.state.request_latency = make_registry(engine, app.state.hub)
+    app.state.fanout = Fanout(app.state.hub, app)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_lockout_seconds
     )

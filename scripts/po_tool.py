@@ -46,12 +46,18 @@ def apply(code: str, json_file: str) -> None:
     translations = json.loads(Path(json_file).read_text(encoding="utf-8"))
     catalog = _load(code)
     unknown = []
+    plural_ids = {m.id[0]: m.id for m in catalog if m.pluralizable}
     for msgid, msgstr in translations.items():
-        message = catalog.get(msgid)
+        message = catalog.get(plural_ids.get(msgid, msgid))
         if message is None:
             unknown.append(msgid)
             continue
-        message.string = msgstr
+        if message.pluralizable:
+            # A JSON list gives each plural form; one string serves every form.
+            forms = msgstr if isinstance(msgstr, list) else [msgstr] * catalog.num_plurals
+            message.string = tuple(forms)
+        else:
+            message.string = msgstr
         message.flags.discard("fuzzy")
     _save(code, catalog)
     for msgid in unknown:

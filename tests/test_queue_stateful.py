@@ -9,6 +9,7 @@ event log gives every task's state and service.
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections import Counter as Tally
@@ -63,6 +64,7 @@ def _template() -> Path:
     """A migrated SQLite file, made once and copied for every example."""
     if not _TEMPLATE:
         folder = Path(tempfile.mkdtemp(prefix="frontyard-stateful-"))
+        atexit.register(shutil.rmtree, folder, True)
         database.upgrade(f"sqlite:///{folder / 'template.sqlite3'}")
         _TEMPLATE.append(folder / "template.sqlite3")
     return _TEMPLATE[0]
@@ -349,7 +351,7 @@ class QueueMachine(RuleBasedStateMachine):
 
 
 QueueMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=30, deadline=None,
+    max_examples=20, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_queue_state_machine = QueueMachine.TestCase

@@ -1,0 +1,371 @@
+"""The live screens' audiences and how each renders: the HTTP page and its websocket updates
+share the same fragment templates and context builders, so a screen looks the same on first
+load and after every change.
+
+Audiences (see `frontyard.live`): one rendering is sent to every socket of an audience.
+- `BoardAudience(office, second language)`: every board of the office with that language.
+- `CrowdingAudience(office, locale)`: every public crowding page in that language.
+- `TerminalAudience(office, counter, locale)`: the staff terminal of one counter.
+- `StatusAudience(office, visit, locale)`: the status pages of one visit. Residents' phones
+  are grouped by visit, not by office: a visit's page shows its own place in line, so an
+  office-wide message would carry every visit's status to every phone (tens of kilobytes
+  per change and per phone). All visits of an office are computed together in a fixed
+  number of queries (`views.resident_statuses`); only their small fragments are rendered
+  per visit, and a visit whose fragment did not change receives nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from markupsafe import escape
+from sqlmodel import Session
+
+from counter import queue, views
+from counter.models import Counter, Service
+from frontyard import i18n
+from frontyard.database import utcnow
+from frontyard.i18n import lazy_gettext
+
+#: The board's fixed texts, shown in Japanese and the board's second language.
+BOARD_LABELS: dict[str, Any] = {
+    "title": lazy_gettext("Call board"),
+    "calling": lazy_gettext("Now calling"),
+    "counter": lazy_gettext("Counter"),
+    "recent": lazy_gettext("Recent calls"),
+    "waiting": lazy_gettext("Waiting now"),
+    "nobody": lazy_gettext("No numbers are being called yet."),
+    "people": lazy_gettext("people"),
+    "go_to": lazy_gettext("Please go to the counter shown next to your number."),
+}
+SPOKEN_CALL = lazy_gettext("Ticket number %(number)s, please come to counter %(counter)s.")
+SPOKEN_RECALL = lazy_gettext(
+    "Calling again: ticket number %(number)s, please come to counter %(counter)s.")
+DEFAULT_SECOND_LANGUAGE = "en"
+JAPANESE = "ja"
+
+
+def topic_of(office_id: int) -> str:
+    """The realtime topic of everything that happens in one office."""
+    return f"office:{office_id}"
+
+
+def speech_lang(code: str) -> str:
+    """The BCP 47 tag speech synthesis wants for one of our languages (ja-JP, zh-CN…)."""
+    locale = i18n.BY_CODE[code].babel
+    language = "fil" if code == "tl" else locale.language
+    return f"{language}-{locale.territory}" if locale.territory else language
+
+
+def spoken_number(ticket_number: str) -> str:
+    """How a ticket number is read out: `A-007` → `A 7` (no dash, no leading zeros)."""
+    prefix, _, digits = ticket_number.rpartition("-")
+    spoken = str(int(digits)) if digits.isdigit() else digits
+    return f"{prefix} {spoken}".strip()
+
+
+def second_language(code: str | None) -> str:
+    """A board's second language: a known code, English by default."""
+    return code if code and i18n.is_supported(code) else DEFAULT_SECOND_LANGUAGE
+
+
+def board_languages(second: str) -> list[str]:
+    """The languages a board shows and speaks: Japanese first, then the second one."""
+    return [JAPANESE] if second in {JAPANESE, "ja_easy"} else [JAPANESE, second]
+
+
+def _in_each(codes: Sequence[str], message: Any, **values: Any) -> list[tuple[str, str]]:
+    """A text in each language, as (html lang, text) pairs."""
+    result = []
+    for code in codes:
+        with i18n.use_locale(code):
+            text = str(message) % values if values else str(message)
+        result.append((i18n.BY_CODE[code].html_lang, text))
+    return result
+
+
+def _names_in_each(codes: Sequence[str], names: dict[str, str],
+                   fallback: str) -> list[tuple[str, str]]:
+    result = []
+    for code in codes:
+        with i18n.use_locale(code):
+            result.append((i18n.BY_CODE[code].html_lang, i18n.translate_map(names) or fallback))
+    return result
+
+
+def render_fragment(app: Any, template: str, locale: str, context: dict[str, Any]) -> str:
+    """Render a fragment template in a language, outside any request."""
+    with i18n.use_locale(locale):
+        env = app.state.templates.env
+        return str(env.get_template(template).render(
+            language=i18n.BY_CODE[locale], **context))
+
+
+def state_message(parts: dict[str, str], **extra: Any) -> str:
+    """The JSON text of a full-state message: HTML per element id, plus extra data."""
+    return json.dumps({"type": "state", "parts": parts, **extra}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Board
+# ---------------------------------------------------------------------------------------------
+
+
+def board_context(view: views.BoardView, second: str) -> dict[str, Any]:
+    """What the board fragment needs, with every text in Japanese and the second language."""
+    codes = board_languages(second)
+
+    def counter_names(counter: Counter | None, number: str) -> list[tuple[str, str]]:
+        return _names_in_each(codes, counter.names if counter else {}, number)
+
+    def service_names(service: Service) -> list[tuple[str, str]]:
+        return _names_in_each(codes, service.names, service.code)
+
+    return {
+        "view": view,
+        "labels": {key: _in_each(codes, label) for key, label in BOARD_LABELS.items()},
+        "counter_names": counter_names,
+        "service_names": service_names,
+        "second": second,
+    }
+
+
+def board_calls(view: views.BoardView, second: str) -> list[dict[str, Any]]:
+    """The calls a board may still announce, oldest first, with what to say in each language."""
+    codes = board_languages(second)
+    calls = []
+    for record in view.to_speak:
+        phrase = SPOKEN_RECALL if record.recall else SPOKEN_CALL
+        utterances = []
+        for code in codes:
+            with i18n.use_locale(code):
+                text = str(phrase) % {"number": spoken_number(record.ticket_number),
+                                      "counter": record.counter.number}
+            utterances.append({"lang": speech_lang(code), "text": text})
+        calls.append({"id": record.event_id, "number": record.ticket_number,
+                      "counter": record.counter.number, "utterances": utterances})
+    return calls
+
+
+class OfficeScreen:
+    """An audience that follows everything announced in its office."""
+
+    office_id: int
+
+    @property
+    def topic(self) -> str:
+        """The office's topic."""
+        return topic_of(self.office_id)
+
+
+@dataclass(frozen=True)
+class BoardAudience(OfficeScreen):
+    """Every call board of one office showing one second language."""
+
+    office_id: int
+    second: str
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Sequence[BoardAudience]) -> dict[Any, str]:
+        """One board message per second language, from one reading of the office."""
+        payloads: dict[Any, str] = {}
+        with Session(app.state.engine) as session:
+            now = utcnow()
+            board_views: dict[int, views.BoardView] = {}
+            for audience in audiences:
+                if audience.office_id not in board_views:
+                    board_views[audience.office_id] = views.board_view(
+                        session, audience.office_id, now)
+                view = board_views[audience.office_id]
+                html = render_fragment(app, "counter/_board_live.html", JAPANESE,
+                                       board_context(view, audience.second))
+                payloads[audience] = state_message(
+                    {"board-live": html}, calls=board_calls(view, audience.second))
+        return payloads
+
+
+# ---------------------------------------------------------------------------------------------
+# Crowding page
+# ---------------------------------------------------------------------------------------------
+
+
+def crowding_context(view: views.CrowdingView) -> dict[str, Any]:
+    """What the crowding fragment needs."""
+    return {"view": view, "Lamp": views.Lamp}
+
+
+@dataclass(frozen=True)
+class CrowdingAudience(OfficeScreen):
+    """Every public crowding page of one office in one language."""
+
+    office_id: int
+    locale: str
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Sequence[CrowdingAudience]) -> dict[Any, str]:
+        """One message per language, from one reading of the office."""
+        payloads: dict[Any, str] = {}
+        with Session(app.state.engine) as session:
+            now = utcnow()
+            crowding_views: dict[int, views.CrowdingView] = {}
+            for audience in audiences:
+                if audience.office_id not in crowding_views:
+                    crowding_views[audience.office_id] = views.crowding_view(
+                        session, audience.office_id, now)
+                html = render_fragment(app, "counter/_crowding_live.html", audience.locale,
+                                       crowding_context(crowding_views[audience.office_id]))
+                payloads[audience] = state_message({"crowding-live": html})
+        return payloads
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff terminal
+# ---------------------------------------------------------------------------------------------
+
+
+LANGUAGE_NAMES = {language.code: language.native_name for language in i18n.LANGUAGES}
+
+
+def terminal_context(view: views.TerminalView, message: str | None = None) -> dict[str, Any]:
+    """What the terminal fragment needs."""
+    return {"view": view, "message": message, "services_by_id": view.services_by_id,
+            "state_labels": queue.STATE_LABELS, "language_names": LANGUAGE_NAMES}
+
+
+def detail_label(key: str) -> str:
+    """The translated label of a pre-filled field (the kiosk's labels once it is merged)."""
+    try:
+        from kiosk.details import FIELD_LABELS
+    except ImportError:  # the kiosk's details module lands on its own branch
+        return key.replace("_", " ")
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ")
+
+
+def detail_value(value: Any) -> str:
+    """A stored detail as text: lists and mappings (household members) flattened."""
+    if isinstance(value, dict):
+        return ", ".join(f"{detail_label(str(k))}: {detail_value(v)}" for k, v in value.items()
+                         if v not in (None, ""))
+    if isinstance(value, list | tuple):
+        return " / ".join(detail_value(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def details_context(task: Any, details: Any, message: str | None) -> dict[str, Any]:
+    """What the details fragment needs."""
+    return {"task": task, "details": details, "message": message,
+            "detail_label": detail_label, "detail_value": detail_value}
+
+
+@dataclass(frozen=True)
+class TerminalAudience(OfficeScreen):
+    """The terminal of one counter, in the staff member's language."""
+
+    office_id: int
+    counter_id: int
+    locale: str
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Sequence[TerminalAudience]) -> dict[Any, str]:
+        """One message per counter and language."""
+        payloads: dict[Any, str] = {}
+        with Session(app.state.engine) as session:
+            now = utcnow()
+            for audience in audiences:
+                view = views.terminal_view(session, audience.counter_id, now)
+                html = render_fragment(app, "counter/_terminal_live.html", audience.locale,
+                                       terminal_context(view))
+                payloads[audience] = state_message({"terminal-live": html})
+        return payloads
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents' status pages
+# ---------------------------------------------------------------------------------------------
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def status_context(status: views.ResidentStatus) -> dict[str, Any]:
+    """What the status fragment needs (nothing personal is in a ResidentStatus), in the
+    current language."""
+    return {"status": status, "wait_text": _wait_text(status)}
+
+
+def _wait_text(status: views.ResidentStatus) -> str | None:
+    if status.people_ahead is None or status.estimated_wait is None:
+        return None
+    if status.people_ahead == 0:
+        return i18n.gettext("You are next.")
+    minutes = int(status.estimated_wait.total_seconds() // 60)
+    return i18n.ngettext("about %(num)d minute", "about %(num)d minutes", minutes) % {
+        "num": minutes}
+
+
+# Stand-ins for what differs between visits that otherwise look the same (private-use
+# characters: never in real text, untouched by HTML escaping).
+_TICKET, _AHEAD, _WAIT, _CALL = "\ue000", "\ue001", "\ue002", "\ue003"
+
+
+def _shape_of(status: views.ResidentStatus, locale: str) -> tuple[Any, ...]:
+    """What decides a status fragment apart from the ticket, the place in line and the wait."""
+    return (locale, status.closed, status.state, status.service.id if status.service else None,
+            status.step_name, status.step_number, status.step_count, status.task_number,
+            status.task_count, status.counter.id if status.counter else None,
+            tuple(service.id for service in status.remaining), status.people_ahead is None,
+            status.call_key is None)
+
+
+def render_statuses(app: Any, wanted: Sequence[tuple[views.ResidentStatus, str]]) -> list[str]:
+    """The status fragment of each (status, locale), rendering each distinct shape once.
+
+    Two hundred residents waiting for one service differ only in their number, place and
+    wait: their fragment is rendered once with stand-ins, which are then replaced per visit.
+    """
+    shapes: dict[tuple[Any, ...], str] = {}
+    fragments = []
+    for status, locale in wanted:
+        key = _shape_of(status, locale)
+        if key not in shapes:
+            stand_in = replace(status, ticket_number=_TICKET,
+                               people_ahead=None if status.people_ahead is None else _AHEAD,
+                               call_key=None if status.call_key is None else _CALL)
+            context = {"status": stand_in, "wait_text": _WAIT}
+            shapes[key] = render_fragment(app, "counter/_status_live.html", locale, context)
+        with i18n.use_locale(locale):
+            wait = _wait_text(status) or ""
+        fragments.append(shapes[key].replace(_TICKET, escape(status.ticket_number))
+                         .replace(_AHEAD, str(status.people_ahead)).replace(_WAIT, escape(wait))
+                         .replace(_CALL, escape(status.call_key or "")))
+    return fragments
+
+
+@dataclass(frozen=True)
+class StatusAudience(OfficeScreen):
+    """The status pages of one visit in one language."""
+
+    office_id: int
+    visit_id: int
+    locale: str
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Sequence[StatusAudience]) -> dict[Any, str]:
+        """Every watched visit of the office, computed together, rendered per visit."""
+        with Session(app.state.engine) as session:
+            statuses = views.resident_statuses(
+                session, sorted({audience.visit_id for audience in audiences}), utcnow())
+        payloads: dict[Any, str] = {}
+        present = [audience for audience in audiences if audience.visit_id in statuses]
+        fragments = render_statuses(app, [(statuses[audience.visit_id], audience.locale)
+                                          for audience in present])
+        for audience, html in zip(present, fragments, strict=True):
+            payloads[audience] = state_message({"status-live": html})
+        for audience in audiences:  # a deleted visit: the page says so and stops
+            payloads.setdefault(audience, json.dumps({"type": "gone"}))
+        return payloads

@@ -1,0 +1,397 @@
+"""Read models of the live screens: what the board, the crowding page, the staff terminal and
+the residents' status pages show, computed in a few queries per office.
+
+Pure domain (no Starlette). The queue engine (`counter.queue`) owns every rule; this module
+only reads, in bulk: one status page per resident means hundreds of visits per office, so
+their places in line are derived from one ordered query per office instead of per visit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from counter import queue
+from counter.models import (
+    Counter,
+    CounterService,
+    Event,
+    EventKind,
+    Office,
+    Service,
+    Task,
+    TaskState,
+    Visit,
+    VisitDetails,
+)
+from frontyard.errors import NotFound
+from frontyard.i18n import gettext as _
+
+#: How many past calls the board lists.
+RECENT_CALLS = 8
+#: How many no-shows the terminal offers to return to the queue.
+NO_SHOW_LIMIT = 10
+#: Calls older than this are not spoken again after a board reconnects.
+SPEAK_WINDOW = timedelta(minutes=2)
+
+
+class Lamp(StrEnum):
+    """The crowding lamp: a colour and, always, words (colour alone tells nothing to some)."""
+
+    GREEN = "green"  # estimated wait under 20 minutes
+    YELLOW = "yellow"  # 20 to 40 minutes
+    RED = "red"  # over 40 minutes
+
+
+def lamp_for(wait: timedelta) -> Lamp:
+    """Green below 20 minutes, yellow from 20 to 40, red above 40."""
+    minutes = wait.total_seconds() / 60
+    if minutes < 20:
+        return Lamp.GREEN
+    if minutes <= 40:
+        return Lamp.YELLOW
+    return Lamp.RED
+
+
+def wait_for(people: int, handling: timedelta, counters: float) -> timedelta:
+    """W = n × h / c rounded up to whole minutes: `queue.estimated_wait` with n given."""
+    if people <= 0:
+        return timedelta()
+    seconds = people * handling.total_seconds() / (counters or 1.0)
+    return timedelta(minutes=math.ceil(seconds / 60))
+
+
+def office_or_default(session: Session, office_id: int | None) -> Office:
+    """The office asked for, or the first one; NotFound when there is none."""
+    statement = select(Office).order_by(col(Office.id))
+    if office_id is not None:
+        statement = statement.where(Office.id == office_id)
+    office = session.exec(statement).first()
+    if office is None:
+        raise NotFound(_("This office does not exist."))
+    return office
+
+
+def active_services(session: Session, office_id: int, *,
+                    include_inactive: bool = False) -> list[Service]:
+    """The office's active (or all) services in display order."""
+    statement = select(Service).where(Service.office_id == office_id)
+    if not include_inactive:
+        statement = statement.where(col(Service.active).is_(True))
+    return list(session.exec(statement.order_by(col(Service.sort_order), col(Service.id))).all())
+
+
+# ---------------------------------------------------------------------------------------------
+# Board
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call or recall as the board lists and speaks it."""
+
+    event_id: int
+    task_id: int
+    ticket_number: str
+    counter_id: int
+    counter: Counter
+    service_id: int | None
+    at: datetime
+    recall: bool
+    still_called: bool  # the task is still waiting for its resident at that counter
+
+
+@dataclass(frozen=True)
+class BoardView:
+    """The lobby screen: numbers being called, the last calls, people waiting per service."""
+
+    office: Office
+    calling: list[queue.CallEntry]  # tasks called and not yet started, newest call first
+    counters: dict[int, Counter]
+    recent: list[CallRecord]  # the last calls, newest first (those calling now included)
+    services: list[Service]
+    waiting: dict[int, int]
+    to_speak: list[CallRecord]  # calls young enough to be announced, oldest first
+
+
+def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
+    """Everything the call board shows, in four queries."""
+    office = office_or_default(session, office_id)
+    rows = session.exec(
+        select(Event, Visit, Counter, Task)
+        .join(Visit, col(Visit.id) == Event.visit_id)
+        .join(Counter, col(Counter.id) == Event.counter_id)
+        .join(Task, col(Task.id) == Event.task_id)
+        .where(Event.office_id == office_id,
+               col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
+        .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4)
+    ).all()
+    records = [_record_from(event, visit, counter, task) for event, visit, counter, task in rows]
+    recent: list[CallRecord] = []
+    for record in records:
+        # The history shows each ticket once, at its latest call.
+        if len(recent) < RECENT_CALLS and all(r.task_id != record.task_id for r in recent):
+            recent.append(record)
+    to_speak = sorted((record for record in records if now - record.at <= SPEAK_WINDOW),
+                      key=lambda record: (record.at, record.event_id))
+    services = active_services(session, office_id)
+    counters = {counter.id: counter for counter in session.exec(
+        select(Counter).where(Counter.office_id == office_id))}
+    return BoardView(office=office, calling=queue.current_calls(session, office_id),
+                     counters=counters, recent=recent, services=services,  # type: ignore[arg-type]
+                     waiting=queue.waiting_counts(session, office_id), to_speak=to_speak)
+
+
+def _record_from(event: Event, visit: Visit, counter: Counter, task: Task) -> CallRecord:
+    return CallRecord(
+        event_id=event.id, task_id=task.id, ticket_number=visit.ticket_number,  # type: ignore[arg-type]
+        counter_id=counter.id, counter=counter, service_id=event.service_id,  # type: ignore[arg-type]
+        at=event.at, recall=event.kind == EventKind.RECALLED,
+        still_called=task.state == TaskState.CALLED and task.counter_id == counter.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Crowding page
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrowdingRow:
+    """One service on the public crowding page."""
+
+    service: Service
+    waiting: int
+    counters_open: int
+    estimated_wait: timedelta
+    longest_wait: timedelta
+    lamp: Lamp
+
+
+@dataclass(frozen=True)
+class CrowdingView:
+    """The public page: per service waiting count, wait, lamp; the numbers being called."""
+
+    office: Office
+    offices: list[Office]
+    rows: list[CrowdingRow]
+    calling: list[queue.CallEntry]
+
+
+def crowding_view(session: Session, office_id: int | None, now: datetime) -> CrowdingView:
+    """How crowded each service of the office is now."""
+    office = office_or_default(session, office_id)
+    rows = [
+        CrowdingRow(service=overview.service, waiting=overview.waiting,
+                    counters_open=overview.counters_open,
+                    estimated_wait=overview.estimated_wait, longest_wait=overview.longest_wait,
+                    lamp=lamp_for(overview.estimated_wait))
+        for overview in queue.queue_overview(session, office.id, now)  # type: ignore[arg-type]
+    ]
+    offices = list(session.exec(select(Office).order_by(col(Office.id))).all())
+    return CrowdingView(office=office, offices=offices, rows=rows,
+                        calling=queue.current_calls(session, office.id))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff terminal
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoShowEntry:
+    """A ticket whose resident did not come; staff may put it back in line."""
+
+    task_id: int
+    ticket_number: str
+    service_id: int
+    called_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TerminalView:
+    """A counter's terminal: its ticket in hand, its waiting list, its recent no-shows."""
+
+    counter: Counter
+    office: Office
+    services: list[Service]  # every service of the office (the active ones: transfer targets)
+    serving_ids: list[int]  # the services this counter serves
+    current: Task | None
+    current_visit: Visit | None
+    progress: queue.VisitProgress | None
+    visit_tasks: list[Task]
+    has_details: bool
+    waiting: list[queue.WaitingEntry]
+    no_shows: list[NoShowEntry]
+    waiting_counts: dict[int, int]
+
+    @property
+    def services_by_id(self) -> dict[int, Service]:
+        """Services of the office by id, for templates."""
+        return {service.id: service for service in self.services}  # type: ignore[misc]
+
+
+def terminal_view(session: Session, counter_id: int, now: datetime) -> TerminalView:
+    """What the staff member at a counter sees."""
+    counter_state = queue.counter_view(session, counter_id)
+    counter = counter_state.counter
+    office = office_or_default(session, counter.office_id)
+    current = counter_state.current
+    visit = progress = None
+    tasks: list[Task] = []
+    has_details = False
+    if current is not None:
+        visit = session.get(Visit, current.visit_id)
+        assert visit is not None
+        progress = queue.visit_progress(session, visit, now)
+        tasks = queue.visit_tasks(session, visit)
+        has_details = session.get(VisitDetails, visit.id) is not None
+    serving = counter_state.service_ids
+    no_shows = [
+        NoShowEntry(task_id=task.id, ticket_number=ticket, service_id=task.service_id,  # type: ignore[arg-type]
+                    called_at=task.called_at)
+        for task, ticket in session.exec(
+            select(Task, Visit.ticket_number).join(Visit, col(Visit.id) == Task.visit_id)
+            .where(Task.state == TaskState.NO_SHOW, col(Task.service_id).in_(serving),
+                   col(Visit.closed_at).is_(None))
+            .order_by(col(Task.called_at).desc()).limit(NO_SHOW_LIMIT)).all()
+    ]
+    counts = queue.waiting_counts(session, counter.office_id)
+    return TerminalView(
+        counter=counter, office=office,
+        services=active_services(session, counter.office_id, include_inactive=True),
+        serving_ids=serving, current=current, current_visit=visit, progress=progress,
+        visit_tasks=tasks, has_details=has_details,
+        waiting=queue.waiting_list(session, service_ids=serving, now=now) if serving else [],
+        no_shows=no_shows, waiting_counts={sid: counts.get(sid, 0) for sid in serving},
+    )
+
+
+def counter_of_user(session: Session, user_id: int) -> Counter | None:
+    """The open counter this staff member is signed in to, if any."""
+    return session.exec(select(Counter).where(
+        col(Counter.is_open).is_(True), Counter.staff_user_id == user_id)).first()
+
+
+@dataclass(frozen=True)
+class CounterChoice:
+    """A counter offered on the sign-in form, with the services it remembers."""
+
+    counter: Counter
+    service_ids: list[int]
+
+
+def counter_choices(session: Session, office_id: int) -> list[CounterChoice]:
+    """The office's counters in number order, each with its remembered services."""
+    counters = session.exec(select(Counter).where(Counter.office_id == office_id)).all()
+    links: dict[int, list[int]] = defaultdict(list)
+    for link in session.exec(select(CounterService)):
+        links[link.counter_id].append(link.service_id)
+    ordered = sorted(counters, key=lambda c: (len(c.number), c.number))
+    return [CounterChoice(c, sorted(links.get(c.id, []))) for c in ordered]  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents' status pages
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidentStatus:
+    """Where one visit stands, as its resident's phone shows it. Nothing personal.
+
+    The same fields as `queue.VisitProgress`, computed for many visits at once.
+    """
+
+    ticket_number: str
+    closed: bool
+    state: TaskState | None
+    service: Service | None
+    task_number: int
+    task_count: int
+    step_name: str | None
+    step_number: int
+    step_count: int
+    people_ahead: int | None
+    estimated_wait: timedelta | None
+    counter: Counter | None
+    call_key: str | None  # changes with every call and recall: phones vibrate once per key
+    remaining: list[Service] = field(default_factory=list)
+
+
+def resident_statuses(session: Session, visit_ids: list[int],
+                      now: datetime) -> dict[int, ResidentStatus]:
+    """The status of each visit, in a fixed number of queries however many visits there are."""
+    if not visit_ids:
+        return {}
+    visits = {visit.id: visit for visit in session.exec(
+        select(Visit).where(col(Visit.id).in_(visit_ids)))}
+    tasks_by_visit: dict[int, list[Task]] = defaultdict(list)
+    for task in session.exec(select(Task).where(col(Task.visit_id).in_(visit_ids))
+                             .order_by(col(Task.visit_id), col(Task.position))):
+        tasks_by_visit[task.visit_id].append(task)
+    services = {service.id: service for service in session.exec(select(Service))}
+    counters = {counter.id: counter for counter in session.exec(select(Counter))}
+    current = {visit_id: next((t for t in tasks if t.state not in queue.FINAL_STATES), None)
+               for visit_id, tasks in tasks_by_visit.items()}
+    waiting_services = {task.service_id for task in current.values()
+                        if task is not None and task.state == TaskState.WAITING}
+    places = _places_in_line(session, waiting_services)
+    handling = {sid: (queue.mean_handling_time(session, sid, now),
+                      queue.effective_counters(session, sid)) for sid in waiting_services}
+    return {
+        visit_id: _status(visit, tasks_by_visit.get(visit_id, []), current.get(visit_id),
+                          services, counters, places, handling)
+        for visit_id, visit in visits.items()  # type: ignore[misc]
+    }
+
+
+def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
+    """Task id → people ahead of it: its index in its service's call order."""
+    if not service_ids:
+        return {}
+    ordered = session.exec(
+        select(Task.id, Task.service_id).join(Visit, col(Visit.id) == Task.visit_id)
+        .where(col(Task.service_id).in_(service_ids), Task.state == TaskState.WAITING)
+        .order_by(col(Task.service_id), col(Visit.priority).desc(), col(Task.ranked_at),
+                  col(Task.id))).all()
+    places: dict[int, int] = {}
+    seen: dict[int, int] = defaultdict(int)
+    for task_id, service_id in ordered:
+        places[task_id] = seen[service_id]  # type: ignore[index]
+        seen[service_id] += 1
+    return places
+
+
+def _status(visit: Visit, tasks: list[Task], task: Task | None, services: dict[int, Service],
+            counters: dict[int, Counter], places: dict[int, int],
+            handling: dict[int, tuple[timedelta, float]]) -> ResidentStatus:
+    if task is None:
+        return ResidentStatus(ticket_number=visit.ticket_number, closed=True, state=None,
+                              service=None, task_number=len(tasks), task_count=len(tasks),
+                              step_name=None, step_number=0, step_count=0, people_ahead=None,
+                              estimated_wait=None, counter=None, call_key=None)
+    service = services[task.service_id]
+    ahead = wait = None
+    if task.state == TaskState.WAITING:
+        ahead = places.get(task.id, 0)  # type: ignore[arg-type]
+        wait = wait_for(ahead, *handling[task.service_id])
+    counter = None
+    call_key = None
+    if task.state in queue.AT_COUNTER_STATES and task.counter_id is not None:
+        counter = counters.get(task.counter_id)
+        call_key = f"{task.id}.{task.call_count}"
+    steps = service.steps
+    return ResidentStatus(
+        ticket_number=visit.ticket_number, closed=False, state=task.state, service=service,
+        task_number=tasks.index(task) + 1, task_count=len(tasks),
+        step_name=steps[task.step_index] if 0 <= task.step_index < len(steps) else None,
+        step_number=task.step_index + 1 if steps else 0, step_count=len(steps),
+        people_ahead=ahead, estimated_wait=wait, counter=counter, call_key=call_key,
+        remaining=[services[t.service_id] for t in tasks
+                   if t.position > task.position and t.state not in queue.FINAL_STATES],
+    )

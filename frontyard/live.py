@@ -1,0 +1,338 @@
+"""Live screens over websockets: full state on every (re)connect and after every change,
+rendered once per audience and handed to all of its sockets.
+
+How a change reaches a screen:
+
+1. An endpoint changes the queue and calls `realtime.announce(session, hub, "office:1", …)`
+   in the same transaction; after the commit the hub of every worker publishes it.
+2. In each worker, one *watcher* task per topic (only while some socket watches it) wakes
+   up, drains whatever else arrived meanwhile (a burst costs one render), and asks every
+   audience of the topic for its new state in one worker thread: the board of office 1 in
+   Japanese + English is rendered once, whether two or two hundred sockets show it.
+3. A state identical to the one sent before is not sent again. A new one is *offered* to
+   each socket's mailbox, which keeps only the newest state: a slow phone never holds up the
+   others and never receives a backlog, only the latest full state.
+
+Each socket has one long-lived sender (the endpoint's own task) and one reader; no task is
+created per message. A heartbeat pings every socket every `ping_interval` seconds and closes
+those silent for `dead_after` seconds; it also re-renders every watched topic every
+`refresh_interval` seconds, because waited minutes change without any event.
+
+An audience is any hashable value with a `topic` and a `render_many(app, audiences)`
+classmethod (called in a worker thread with audiences of one class and one topic) that
+returns the JSON text of each one's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketState
+
+from frontyard.realtime import Hub
+
+log = logging.getLogger("frontyard.live")
+
+PING = json.dumps({"type": "ping"})
+TICK = {"type": "tick"}
+#: Clients only ever send small control messages; anything larger is refused.
+MAX_INCOMING = 2048
+#: Close code for a socket that stopped answering pings (the client reconnects).
+GOING_AWAY = 1001
+
+
+class Audience(Protocol):
+    """Who watches one rendering of a screen (e.g. the board of office 1 in ja + en)."""
+
+    topic: str
+
+    def __hash__(self) -> int: ...
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Sequence[Any]) -> dict[Any, str]:
+        """The state message of each audience, as JSON text (runs in a worker thread)."""
+        ...
+
+
+def error_message(text: str) -> str:
+    """The message a client gets for a message the server cannot use."""
+    return json.dumps({"type": "error", "error": text})
+
+
+def same_origin(websocket: WebSocket, trusted: Sequence[str] = ()) -> bool:
+    """Whether a browser opened this socket from one of our pages.
+
+    Browsers always send Origin on websockets and pages cannot forge it, so a cookie-signed
+    screen refuses sockets opened by other sites (cross-site websocket hijacking).
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: it cannot carry a victim's cookies
+    if origin.rstrip("/") in {url.rstrip("/") for url in trusted}:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+class Channel:
+    """One connected socket: its audience, mailbox and liveness."""
+
+    __slots__ = ("audience", "closed", "control", "last_seen", "seq", "state", "wakeup",
+                 "websocket")
+
+    def __init__(self, websocket: WebSocket, audience: Hashable) -> None:
+        self.websocket = websocket
+        self.audience = audience
+        self.state: str | None = None  # the newest state not yet sent
+        self.seq = 0  # the version of the newest state offered
+        self.control: deque[str] = deque(maxlen=8)
+        self.wakeup = asyncio.Event()
+        self.last_seen = time.monotonic()
+        self.closed = False
+
+    def offer(self, seq: int, payload: str) -> None:
+        """Keep `payload` as the state to send, unless a newer one was offered already."""
+        if seq > self.seq:
+            self.seq = seq
+            self.state = payload
+            self.wakeup.set()
+
+    def push(self, message: str) -> None:
+        """Queue a control message (ping, error) to send before the next state."""
+        self.control.append(message)
+        self.wakeup.set()
+
+    def close(self) -> None:
+        """Stop the sender; the endpoint then closes the socket."""
+        self.closed = True
+        self.wakeup.set()
+
+
+class Fanout:
+    """The live screens of one process: audiences, their sockets and the topic watchers."""
+
+    def __init__(self, hub: Hub, app: Any, *, ping_interval: float = 20.0,
+                 dead_after: float = 50.0, refresh_interval: float = 60.0) -> None:
+        self.hub = hub
+        self.app = app
+        self.ping_interval = ping_interval
+        self.dead_after = dead_after
+        self.refresh_interval = refresh_interval
+        self._channels: dict[Hashable, set[Channel]] = {}
+        self._cache: dict[Hashable, tuple[int, str]] = {}
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._ready: dict[str, asyncio.Event] = {}
+        self._in_flight: set[asyncio.Future[dict[Any, str]]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._versions = itertools.count(1)
+        self.renders = 0  # how many audience renderings ran (tests and metrics read it)
+
+    # -- sockets -----------------------------------------------------------------------------
+
+    async def serve(self, websocket: WebSocket, audience: Any) -> None:
+        """Run an accepted socket for `audience` until either side closes it."""
+        channel = Channel(websocket, audience)
+        self._channels.setdefault(audience, set()).add(channel)
+        reader = asyncio.create_task(self._read(channel))
+        try:
+            await self._ensure_watcher(audience.topic)
+            self._ensure_heartbeat()
+            await self._offer_initial(channel)
+        except Exception:
+            log.exception("could not render a live screen; the client will reconnect")
+            channel.close()
+        try:
+            await self._send_loop(channel)
+        except Exception as error:  # the client went away mid-send: it reconnects by itself
+            log.debug("live socket ended: %r", error)
+        finally:
+            reader.cancel()
+            await self._leave(channel)
+
+    async def _offer_initial(self, channel: Channel) -> None:
+        cached = self._cache.get(channel.audience)
+        if cached is not None:  # kept current by the watcher: no database work on reconnects
+            channel.offer(*cached)
+            return
+        seq = next(self._versions)
+        payloads = await self._render_in_thread([channel.audience])
+        self._remember(channel.audience, seq, payloads[channel.audience])
+        channel.offer(seq, payloads[channel.audience])
+
+    async def _send_loop(self, channel: Channel) -> None:
+        websocket = channel.websocket
+        while True:
+            await channel.wakeup.wait()
+            channel.wakeup.clear()
+            if channel.closed:
+                return
+            while channel.control:
+                await websocket.send_text(channel.control.popleft())
+            if channel.state is not None:
+                payload, channel.state = channel.state, None
+                await websocket.send_text(payload)
+
+    async def _read(self, channel: Channel) -> None:
+        """Answer what the client says: pongs keep it alive; anything else gets an error."""
+        websocket = channel.websocket
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                channel.last_seen = time.monotonic()
+                self._handle(channel, message.get("text"))
+        except Exception:  # a broken transport ends the socket, never the process
+            pass
+        channel.close()
+
+    def _handle(self, channel: Channel, text: str | None) -> None:
+        if text is None or len(text) > MAX_INCOMING:
+            channel.push(error_message("expected a short JSON text message"))
+            return
+        try:
+            message = json.loads(text)
+        except ValueError:
+            channel.push(error_message("not JSON"))
+            return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "pong":
+            return
+        if kind == "resync":  # the client asks for the full state again
+            cached = self._cache.get(channel.audience)
+            if cached is not None:
+                channel.seq = 0
+                channel.offer(*cached)
+            return
+        channel.push(error_message("unknown message type"))
+
+    async def _leave(self, channel: Channel) -> None:
+        channel.closed = True
+        sockets = self._channels.get(channel.audience)
+        if sockets is not None:
+            sockets.discard(channel)
+            if not sockets:
+                del self._channels[channel.audience]
+                self._cache.pop(channel.audience, None)
+        topic = channel.audience.topic  # type: ignore[attr-defined]
+        if not any(a.topic == topic for a in self._channels):  # type: ignore[attr-defined]
+            watcher = self._watchers.pop(topic, None)
+            self._ready.pop(topic, None)
+            if watcher is not None:
+                watcher.cancel()
+        if channel.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await channel.websocket.close(GOING_AWAY)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _render(self, audiences: Sequence[Any]) -> dict[Any, str]:
+        """Render audiences (of one topic) grouped by class; runs in a worker thread."""
+        groups: dict[type, list[Any]] = {}
+        for audience in audiences:
+            groups.setdefault(type(audience), []).append(audience)
+        payloads: dict[Any, str] = {}
+        for kind, members in groups.items():
+            payloads.update(kind.render_many(self.app, members))
+            self.renders += len(members)
+        return payloads
+
+    async def _render_in_thread(self, audiences: Sequence[Any]) -> dict[Any, str]:
+        """Render in a worker thread; `stop` waits for renderings still running there, so
+        the app never disposes of the database engine under them."""
+        work = asyncio.ensure_future(asyncio.to_thread(self._render, audiences))
+        self._in_flight.add(work)
+        work.add_done_callback(self._in_flight.discard)
+        return await asyncio.shield(work)
+
+    def _remember(self, audience: Hashable, seq: int, payload: str) -> None:
+        if audience in self._channels:
+            cached = self._cache.get(audience)
+            if cached is None or cached[0] < seq:
+                self._cache[audience] = (seq, payload)
+
+    async def refresh(self, topic: str) -> None:
+        """Render every audience of the topic once and offer what changed to its sockets."""
+        audiences = [a for a in self._channels if a.topic == topic]  # type: ignore[attr-defined]
+        if not audiences:
+            return
+        seq = next(self._versions)
+        payloads = await self._render_in_thread(audiences)
+        for audience, payload in payloads.items():
+            cached = self._cache.get(audience)
+            if cached is not None and (cached[1] == payload or cached[0] > seq):
+                continue  # unchanged (or already newer): nothing to send
+            self._remember(audience, seq, payload)
+            for channel in self._channels.get(audience, ()):
+                channel.offer(seq, payload)
+
+    async def _ensure_watcher(self, topic: str) -> None:
+        if topic not in self._watchers:
+            self._ready[topic] = asyncio.Event()
+            self._watchers[topic] = asyncio.create_task(
+                self._watch(topic, self._ready[topic]), name=f"frontyard-live-{topic}")
+        await self._ready[topic].wait()  # subscribed before the state is read: nothing missed
+
+    async def _watch(self, topic: str, ready: asyncio.Event) -> None:
+        async with self.hub.subscribe(topic) as queue:
+            ready.set()
+            while True:
+                await queue.get()
+                while not queue.empty():  # a burst of changes costs one rendering
+                    queue.get_nowait()
+                try:
+                    await self.refresh(topic)
+                except Exception:
+                    log.exception("could not render the live screens of %s", topic)
+
+    # -- heartbeat ---------------------------------------------------------------------------
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat(), name="frontyard-live-heartbeat")
+
+    async def _beat(self) -> None:
+        last_refresh = time.monotonic()
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            self.ping()
+            if time.monotonic() - last_refresh >= self.refresh_interval:
+                last_refresh = time.monotonic()
+                for topic in list(self._watchers):
+                    self.hub.publish(topic, TICK)
+
+    def ping(self) -> None:
+        """Ping every socket; close those that stayed silent too long."""
+        now = time.monotonic()
+        for sockets in list(self._channels.values()):
+            for channel in list(sockets):
+                if now - channel.last_seen > self.dead_after:
+                    channel.close()
+                else:
+                    channel.push(PING)
+
+    def socket_count(self) -> int:
+        """How many sockets are connected to this process."""
+        return sum(len(sockets) for sockets in self._channels.values())
+
+    async def stop(self) -> None:
+        """Close every socket and stop the background tasks (app shutdown)."""
+        for sockets in list(self._channels.values()):
+            for channel in list(sockets):
+                channel.close()
+        tasks = [*self._watchers.values(), *([self._heartbeat] if self._heartbeat else [])]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+        self._watchers.clear()

@@ -1,0 +1,279 @@
+"""The queue's pages over HTTP: staff terminal and its actions, call board, crowding page,
+residents' status pages (roles, 404s, no personal data, audit of every details view)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from counter.models import Event, EventKind, Task, TaskState
+from counter.routes import StatusTokenFilter
+from counter.screens import speech_lang, spoken_number
+from counter.views import Lamp, lamp_for
+from frontyard import database
+from frontyard.audit import AuditEntry
+from frontyard.auth import DeviceKind, create_device
+from tests.conftest import make_client
+from tests.screens_support import HTMX, issue, open_counter, user_id
+from tests.screens_support import office as office  # a fixture, used by name
+
+RESIDENT = {"name": "山田 花子", "phone": "090-1234-5678"}
+
+
+@pytest.fixture
+def staff_client(staff_client):  # type: ignore[no-untyped-def]
+    """The signed-in staff client, reading English (assertions below quote English text)."""
+    staff_client.headers["Accept-Language"] = "en"
+    return staff_client
+
+
+def _task(engine, task_id: int) -> Task:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        task = session.get(Task, task_id)
+        assert task is not None
+        return task
+
+
+# --- Staff terminal ------------------------------------------------------------------------
+
+
+def test_terminal_needs_a_staff_sign_in(client):
+    """Anonymous visitors are sent to the sign-in form."""
+    response = client.get("/counter", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_staff_chooses_a_counter_and_its_services(staff_client, office):
+    """Without a counter the terminal lists them; choosing one pre-checks its services."""
+    page = staff_client.get("/counter")
+    assert page.status_code == 200 and "Counter 1" in page.text
+    form = staff_client.get(f"/counter?counter={office.counters['5']}")
+    checked = [line for line in form.text.splitlines() if "checked" in line]
+    assert len(checked) == 2  # counter 5 remembers insurance and long-term care
+    open_counter(staff_client, office, "5", ["insurance"])
+    terminal = staff_client.get("/counter")
+    assert 'data-live-socket="/ws/counter"' in terminal.text
+    assert "Nobody is waiting" in terminal.text
+
+
+def test_call_next_start_and_complete_through_htmx(app, staff_client, office, engine):
+    """The buttons post with htmx and get the terminal back; one-stop routing shows next."""
+    ticket = issue(app, office, ["residents", "insurance"], details=RESIDENT)
+    open_counter(staff_client, office, "1", ["residents"])
+    page = staff_client.get("/counter")
+    assert ticket.number in page.text and 'data-shortcut="1"' in page.text
+
+    called = staff_client.post("/counter/call-next", headers=HTMX)
+    assert called.status_code == 200 and "<html" not in called.text
+    assert f'data-ticket="{ticket.number}"' in called.text
+    assert 'data-state="called"' in called.text
+    assert "step 1 of 2" in called.text
+    task_id = ticket.task_ids[0]
+    assert staff_client.post(f"/counter/tasks/{task_id}/start", headers=HTMX).status_code == 200
+    done = staff_client.post(f"/counter/tasks/{task_id}/complete", headers=HTMX)
+    assert done.status_code == 200 and "No ticket at this counter" in done.text
+    assert _task(engine, ticket.task_ids[1]).state == TaskState.WAITING  # routed to insurance
+    with Session(engine) as session:
+        kinds = [e.kind for e in session.exec(select(Event).where(Event.task_id == task_id))]
+    assert kinds[-3:] == [EventKind.CALLED, EventKind.STARTED, EventKind.DONE]
+
+
+def test_illegal_action_shows_the_409_message_in_place(app, staff_client, office, engine):
+    """Completing a ticket that was only called is refused with the engine's message."""
+    ticket = issue(app, office, ["insurance"])
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)
+    refused = staff_client.post(f"/counter/tasks/{ticket.task_ids[0]}/complete", headers=HTMX)
+    assert refused.status_code == 409
+    assert 'role="alert"' in refused.text and ticket.number in refused.text
+    assert "<html" not in refused.text  # a fragment for the terminal, not an error page
+    assert _task(engine, ticket.task_ids[0]).state == TaskState.CALLED
+
+
+def test_without_htmx_actions_redirect_and_errors_are_pages(app, staff_client, office):
+    """The forms work without JavaScript: redirect on success, translated page on refusal."""
+    ticket = issue(app, office, ["insurance"])
+    open_counter(staff_client, office, "4", ["insurance"])
+    ok = staff_client.post("/counter/call-next", follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == "/counter"
+    again = staff_client.post("/counter/call-next")
+    assert again.status_code == 409 and "<html" in again.text
+    assert ticket.number in again.text
+
+
+def test_actions_need_an_open_counter_and_stay_at_it(app, staff_client, office, engine):
+    """No counter: 409. Another counter's ticket: 409. Unknown action or ticket: 404."""
+    ticket = issue(app, office, ["insurance"])
+    assert staff_client.post("/counter/call-next", headers=HTMX).status_code == 409
+    with database.session_scope(engine) as session:
+        from counter import queue
+
+        other = user_id(engine, "manager1")
+        queue.open_counter(session, office.counters["4"], other, [office.services["insurance"]])
+        queue.call_next(session, office.counters["4"], other)
+    open_counter(staff_client, office, "5", ["insurance"])
+    refused = staff_client.post(f"/counter/tasks/{ticket.task_ids[0]}/no-show", headers=HTMX)
+    assert refused.status_code == 409 and "not at your counter" in refused.text
+    assert staff_client.post(f"/counter/tasks/{ticket.task_ids[0]}/fly",
+                             headers=HTMX).status_code == 404
+    assert staff_client.post("/counter/tasks/99999/start", headers=HTMX).status_code == 404
+
+
+def test_transfer_keeps_the_number_and_moves_the_ticket(app, staff_client, office, engine):
+    """Transfer to another service from the terminal; a missing target is a 422."""
+    ticket = issue(app, office, ["insurance"])
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)
+    task_id = ticket.task_ids[0]
+    missing = staff_client.post(f"/counter/tasks/{task_id}/transfer", headers=HTMX)
+    assert missing.status_code == 422
+    moved = staff_client.post(f"/counter/tasks/{task_id}/transfer", headers=HTMX,
+                              data={"service_id": str(office.services["tax"])})
+    assert moved.status_code == 200
+    task = _task(engine, task_id)
+    assert task.service_id == office.services["tax"] and task.state == TaskState.WAITING
+
+
+def test_viewing_details_is_audited_and_needs_the_ticket_at_the_counter(
+        app, staff_client, office, engine):
+    """Details appear only on request, for the counter's own ticket, and each view is logged."""
+    ticket = issue(app, office, ["insurance"], details=RESIDENT)
+    open_counter(staff_client, office, "4", ["insurance"])
+    too_early = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
+    assert too_early.status_code == 409 and RESIDENT["name"] not in too_early.text
+    called = staff_client.post("/counter/call-next", headers=HTMX)
+    assert RESIDENT["name"] not in called.text  # the live terminal never carries them
+    for _ in range(2):
+        shown = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
+        assert shown.status_code == 200 and RESIDENT["name"] in shown.text
+        assert shown.headers["cache-control"] == "no-store"
+    with Session(engine) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.action == "view_details")).all()
+    assert len(entries) == 2
+    assert {e.visit_id for e in entries} == {ticket.visit_id}
+    assert {e.user_id for e in entries} == {user_id(engine, "staff1")}
+
+
+# --- Call board ----------------------------------------------------------------------------
+
+
+def test_board_needs_a_board_device_or_staff(app, client, staff_client, engine, office):
+    """Anonymous: sign in; a kiosk token: 403; a board token or staff: the board."""
+    assert client.get("/board", follow_redirects=False).status_code == 303
+    with database.session_scope(engine) as session:
+        _, board_token, _ = create_device(session, "lobby", DeviceKind.BOARD, office.id)
+        _, kiosk_token, _ = create_device(session, "kiosk", DeviceKind.KIOSK, office.id)
+    with make_client(app) as device:
+        assert device.get("/board", headers={
+            "Authorization": f"Bearer {kiosk_token}"}).status_code == 403
+        page = device.get("/board", headers={"Authorization": f"Bearer {board_token}"})
+        assert page.status_code == 200 and 'lang="ja"' in page.text
+    assert staff_client.get("/board").status_code == 200
+
+
+def test_board_shows_calls_in_japanese_and_the_second_language(app, staff_client, office):
+    """The called number with its counter; labels in ja and the chosen second language."""
+    ticket = issue(app, office, ["insurance"])
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)
+    page = staff_client.get("/board?lang=en")
+    assert '<span lang="ja" class="lang-1">呼び出し中</span>' in page.text
+    assert '<span lang="en" class="lang-2">Now calling</span>' in page.text
+    calling = page.text.split('class="board-calling"')[1].split("</section>")[0]
+    assert ticket.number in calling and "4番窓口" in calling and "Counter 4" in calling
+    korean = staff_client.get("/board?lang=ko")
+    assert 'lang="ko"' in korean.text
+    unknown = staff_client.get("/board?lang=xx")
+    assert 'lang="en"' in unknown.text  # an unknown code falls back to English
+
+
+def test_spoken_forms():
+    """Numbers are read without dash and zeros; speech gets full language tags."""
+    assert spoken_number("A-007") == "A 7" and spoken_number("B-120") == "B 120"
+    assert speech_lang("ja") == "ja-JP" and speech_lang("zh_Hans") == "zh-CN"
+    assert speech_lang("tl") == "fil-PH" and speech_lang("pt_BR") == "pt-BR"
+
+
+# --- Crowding page -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("minutes", "lamp"), [(0, Lamp.GREEN), (19, Lamp.GREEN),
+                                               (20, Lamp.YELLOW), (40, Lamp.YELLOW),
+                                               (41, Lamp.RED)])
+def test_lamp_thresholds(minutes, lamp):
+    """Green under 20 minutes, yellow 20 to 40, red above."""
+    assert lamp_for(timedelta(minutes=minutes)) == lamp
+
+
+def test_crowding_page_is_public_with_counts_waits_and_lamps(app, client, office):
+    """Per service: waiting count, estimated wait, a lamp with words."""
+    for _ in range(5):
+        issue(app, office, ["tax"])
+    page = client.get("/crowding", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    tax = page.text.split("Taxation")[1].split("</li>")[0]
+    assert "5 people" in tax
+    # Nobody open: one counter is assumed, 5 minutes each → the fifth waits 25 minutes.
+    assert "about 25 minutes" in tax and 'data-lamp="yellow"' in tax and "Somewhat crowded" in tax
+    assert 'data-lamp="green"' in page.text and "Not crowded" in page.text
+    japanese = client.get("/crowding", headers={"Accept-Language": "ja"})
+    assert "混雑" in japanese.text
+
+
+# --- Status page ---------------------------------------------------------------------------
+
+
+def test_unknown_status_token_is_a_translated_404(client, office):
+    """A wrong or malformed token gives the 404 page in the browser's language."""
+    for token in ["x" * 43, "bad token", "a"]:
+        response = client.get(f"/status/{token}", headers={"Accept-Language": "ja"})
+        assert response.status_code == 404
+        assert "ページが見つかりません" in response.text
+
+
+def test_status_page_shows_the_visit_without_personal_data(app, client, office, users):
+    """Number, step, people ahead, wait; never the resident's details or a staff name."""
+    issue(app, office, ["residents"])
+    ticket = issue(app, office, ["residents", "insurance"], locale="en", details=RESIDENT)
+    response = client.get(f"/status/{ticket.token}", headers={"Accept-Language": "ja"})
+    assert response.status_code == 200
+    page = response.text
+    assert '<html lang="en">' in page  # the visit's language beats the browser's
+    assert ticket.number in page and "step 1 of 2" in page
+    assert 'data-people-ahead="1"' in page and "about 5 minutes" in page
+    assert "Health Insurance and Pension" in page  # what comes after
+    for personal in [*RESIDENT.values(), "Test staff"]:
+        assert personal not in page
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    switched = client.get(f"/status/{ticket.token}?lang=ja")
+    assert '<html lang="ja">' in switched.text
+
+
+def test_status_page_says_which_counter_to_go_to(app, client, staff_client, office):
+    """Once called, the page says "please go to counter 4"."""
+    ticket = issue(app, office, ["insurance"], locale="en")
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)
+    page = client.get(f"/status/{ticket.token}").text
+    assert "Please go to counter 4." in page and 'data-state="called"' in page
+
+
+def test_status_tokens_are_redacted_from_logs():
+    """Access-log records (arguments) and messages lose the token, in paths and in next=."""
+    token = "Zx9" * 14
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", f"/status/{token}?lang=en", "1.1", 200),
+                               None)
+    StatusTokenFilter().filter(record)
+    assert token not in record.getMessage() and "/status/[token]?lang=en" in record.getMessage()
+    other = logging.LogRecord("frontyard", logging.ERROR, __file__, 1,
+                              f"failed on /locale/ja?next=%2Fstatus%2F{token}", None, None)
+    StatusTokenFilter().filter(other)
+    assert token not in other.getMessage()
+    assert {type(f) for f in logging.getLogger("uvicorn.access").filters} >= {StatusTokenFilter}
