@@ -14,9 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from pydantic.json_schema import models_json_schema
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -57,7 +64,9 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Code = str  # a service or office code
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]  # service or office
+ProcedureCode = Annotated[str, StringConstraints(min_length=1,
+                                                 max_length=queue.MAX_PROCEDURE_CODE)]
 
 
 class TicketRequest(ApiModel):
@@ -65,13 +74,13 @@ class TicketRequest(ApiModel):
 
     services: list[Code] = Field(min_length=1, max_length=queue.MAX_TASKS_PER_VISIT,
                                  description="Service codes in visiting order, one per task.")
-    procedures: list[str | None] | None = Field(
+    procedures: list[ProcedureCode | None] | None = Field(
         default=None, description="The procedure code of each task, parallel to `services`.")
     office: Code | None = Field(
         default=None, description="Office code; needed only when the kiosk has no office.")
     locale: str = Field(default="ja", description="The resident's language code.")
     priority: bool = Field(default=False, description="A priority ticket.")
-    details: dict[str, str | int | float | bool | None] | None = Field(
+    details: dict[str, Any] | None = Field(
         default=None, max_length=50,
         description="Personal details given once (stored apart, purged after the visit).")
 

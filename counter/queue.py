@@ -57,7 +57,7 @@ from counter.models import (
 from frontyard.database import utcnow
 from frontyard.errors import Conflict, NotFound, ValidationFailed
 from frontyard.i18n import gettext as _
-from frontyard.i18n import lazy_gettext
+from frontyard.i18n import is_supported, lazy_gettext
 
 if TYPE_CHECKING:
     from frontyard.settings import Settings
@@ -116,6 +116,7 @@ DEFAULT_HANDLING = timedelta(minutes=5)
 STATUS_TOKEN_BYTES = 32  # 256 bits: unguessable, fits Visit.status_token (64 chars)
 MAX_TASKS_PER_VISIT = 20
 MAX_REASON = 200
+MAX_PROCEDURE_CODE = 64  # Task.procedure_code
 
 
 class Action(StrEnum):
@@ -532,7 +533,7 @@ def issue_ticket(
     task is waiting in its service's queue; the others are pending until their turn.
 
     Raises NotFound for an unknown office and ValidationFailed for unknown or inactive
-    services or a `procedure_codes` list of the wrong length.
+    services, an unknown locale or a `procedure_codes` list of the wrong length.
     """
     now = _now(now)
     if session.get(Office, office_id) is None:
@@ -550,8 +551,12 @@ def issue_ticket(
     if unknown:
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
         raise ValidationFailed(message, service_codes=message)
+    if not is_supported(locale):
+        message = _("Unknown language: %(code)s") % {"code": locale[:16]}
+        raise ValidationFailed(message, locale=message)
     procedures = list(procedure_codes) if procedure_codes is not None else [None] * len(codes)
-    if len(procedures) != len(codes):
+    if len(procedures) != len(codes) or any(
+            code is not None and len(code) > MAX_PROCEDURE_CODE for code in procedures):
         message = _("Give one procedure per service, or none.")
         raise ValidationFailed(message, procedure_codes=message)
 
