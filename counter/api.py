@@ -354,6 +354,18 @@ async def in_transaction(request: Request, work: Callable[[Session], ResultT]) -
     return await run_in_threadpool(job)
 
 
+async def change(request: Request, work: Callable[[Session], tuple[int | None, BaseModel]],
+                 status: int = 200) -> Response:
+    """Run a state change in one transaction, announce it to its office, answer with its result.
+
+    `work` returns the office whose queue changed (None: nothing changed) and the response.
+    """
+    office_id, result = await in_transaction(request, work)
+    if office_id is not None:
+        announce(request, office_id)
+    return respond(result, status)
+
+
 def rules(request: Request) -> queue.QueueRules:
     """The engine's rules from the app's settings."""
     return queue.QueueRules.from_settings(request.app.state.settings)
@@ -490,9 +502,7 @@ async def issue_ticket(request: Request) -> Response:
             priority=visit.priority, tasks=tasks, people_ahead=progress.people_ahead or 0,
             estimated_wait_minutes=_minutes(progress.estimated_wait) or 0)
 
-    office_id, issued = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(issued, 201)
+    return await change(request, work, 201)
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
@@ -585,9 +595,7 @@ async def open_counter(request: Request) -> Response:
         counter = queue.open_counter(session, counter_id, user_id, service_ids)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/close", summary="Sign out of a counter",
@@ -602,9 +610,7 @@ async def close_counter(request: Request) -> Response:
         counter = queue.close_counter(session, counter_id, user_id)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/call-next", summary="Call the next ticket",
@@ -622,10 +628,7 @@ async def call_next(request: Request) -> Response:
             return None, TaskResult(task=None)
         return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-    office_id, result = await in_transaction(request, work)
-    if office_id is not None:
-        announce(request, office_id)
-    return respond(result)
+    return await change(request, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,9 +683,7 @@ def _task_endpoint(name: str, body_model: type[BaseModel], act: Act) -> Handler:
             task = act(session, task_id, user_id, body, engine_rules)
             return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-        office_id, result = await in_transaction(request, work)
-        announce(request, office_id)
-        return respond(result)
+        return await change(request, work)
 
     endpoint.__name__ = endpoint.__qualname__ = f"task_{name.replace('-', '_')}"
     endpoint.__doc__ = TASK_ACTIONS[name][0]
