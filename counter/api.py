@@ -14,9 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from pydantic.json_schema import models_json_schema
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -57,7 +64,9 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Code = str  # a service or office code
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]  # service or office
+ProcedureCode = Annotated[str, StringConstraints(min_length=1,
+                                                 max_length=queue.MAX_PROCEDURE_CODE)]
 
 
 class TicketRequest(ApiModel):
@@ -65,13 +74,13 @@ class TicketRequest(ApiModel):
 
     services: list[Code] = Field(min_length=1, max_length=queue.MAX_TASKS_PER_VISIT,
                                  description="Service codes in visiting order, one per task.")
-    procedures: list[str | None] | None = Field(
+    procedures: list[ProcedureCode | None] | None = Field(
         default=None, description="The procedure code of each task, parallel to `services`.")
     office: Code | None = Field(
         default=None, description="Office code; needed only when the kiosk has no office.")
     locale: str = Field(default="ja", description="The resident's language code.")
     priority: bool = Field(default=False, description="A priority ticket.")
-    details: dict[str, str | int | float | bool | None] | None = Field(
+    details: dict[str, Any] | None = Field(
         default=None, max_length=50,
         description="Personal details given once (stored apart, purged after the visit).")
 
@@ -345,6 +354,18 @@ async def in_transaction(request: Request, work: Callable[[Session], ResultT]) -
     return await run_in_threadpool(job)
 
 
+async def change(request: Request, work: Callable[[Session], tuple[int | None, BaseModel]],
+                 status: int = 200) -> Response:
+    """Run a state change in one transaction, announce it to its office, answer with its result.
+
+    `work` returns the office whose queue changed (None: nothing changed) and the response.
+    """
+    office_id, result = await in_transaction(request, work)
+    if office_id is not None:
+        announce(request, office_id)
+    return respond(result, status)
+
+
 def rules(request: Request) -> queue.QueueRules:
     """The engine's rules from the app's settings."""
     return queue.QueueRules.from_settings(request.app.state.settings)
@@ -481,9 +502,7 @@ async def issue_ticket(request: Request) -> Response:
             priority=visit.priority, tasks=tasks, people_ahead=progress.people_ahead or 0,
             estimated_wait_minutes=_minutes(progress.estimated_wait) or 0)
 
-    office_id, issued = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(issued, 201)
+    return await change(request, work, 201)
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
@@ -576,9 +595,7 @@ async def open_counter(request: Request) -> Response:
         counter = queue.open_counter(session, counter_id, user_id, service_ids)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/close", summary="Sign out of a counter",
@@ -593,9 +610,7 @@ async def close_counter(request: Request) -> Response:
         counter = queue.close_counter(session, counter_id, user_id)
         return counter.office_id, counter_state(session, counter_id)
 
-    office_id, state = await in_transaction(request, work)
-    announce(request, office_id)
-    return respond(state)
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/call-next", summary="Call the next ticket",
@@ -613,10 +628,7 @@ async def call_next(request: Request) -> Response:
             return None, TaskResult(task=None)
         return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-    office_id, result = await in_transaction(request, work)
-    if office_id is not None:
-        announce(request, office_id)
-    return respond(result)
+    return await change(request, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -671,9 +683,7 @@ def _task_endpoint(name: str, body_model: type[BaseModel], act: Act) -> Handler:
             task = act(session, task_id, user_id, body, engine_rules)
             return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-        office_id, result = await in_transaction(request, work)
-        announce(request, office_id)
-        return respond(result)
+        return await change(request, work)
 
     endpoint.__name__ = endpoint.__qualname__ = f"task_{name.replace('-', '_')}"
     endpoint.__doc__ = TASK_ACTIONS[name][0]

@@ -112,6 +112,8 @@ def test_staff_can_issue_naming_the_office(staff_client, world):
     ({"services": ["residents"], "colour": "red"}, "colour"),
     ({"services": ["residents", "passports"]}, "service_codes"),
     ({"services": ["residents"], "procedures": ["a", "b"]}, "procedure_codes"),
+    ({"services": ["residents"], "procedures": ["x" * 65]}, "procedures"),
+    ({"services": ["x" * 33]}, "services"),
     ({"services": ["residents"], "office": "elsewhere"}, None),
 ])
 def test_ticket_validation_errors_name_the_field(client, kiosk_token, body, field):
