@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from counter import queue
 from counter.models import Counter, Office, Service, Task, TaskState, Visit
-from frontyard import i18n
+from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind, Role
 from frontyard.database import session_scope, utcnow
 from frontyard.errors import DomainError, NotFound, ValidationFailed
@@ -356,25 +356,27 @@ async def in_transaction(request: Request, work: Callable[[Session], ResultT]) -
 
 async def change(request: Request, work: Callable[[Session], tuple[int | None, BaseModel]],
                  status: int = 200) -> Response:
-    """Run a state change in one transaction, announce it to its office, answer with its result.
+    """Run a state change in one transaction that also announces it to its office's screens.
 
     `work` returns the office whose queue changed (None: nothing changed) and the response.
+    The announcement rides in the same transaction (`frontyard.realtime.announce`), so it
+    reaches every worker's screens on PostgreSQL and only if the change was committed.
     """
-    office_id, result = await in_transaction(request, work)
-    if office_id is not None:
-        announce(request, office_id)
-    return respond(result, status)
+    hub = request.app.state.hub
+
+    def work_and_announce(session: Session) -> BaseModel:
+        office_id, result = work(session)
+        if office_id is not None:
+            realtime.announce(session, hub, QUEUE_TOPIC.format(office_id=office_id),
+                              {"office_id": office_id})
+        return result
+
+    return respond(await in_transaction(request, work_and_announce), status)
 
 
 def rules(request: Request) -> queue.QueueRules:
     """The engine's rules from the app's settings."""
     return queue.QueueRules.from_settings(request.app.state.settings)
-
-
-def announce(request: Request, office_id: int) -> None:
-    """Tell the screens of an office that its queue changed (after the commit)."""
-    request.app.state.hub.publish(QUEUE_TOPIC.format(office_id=office_id),
-                                  {"office_id": office_id})
 
 
 def respond(model: BaseModel, status: int = 200) -> JSONResponse:
