@@ -14,9 +14,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from pydantic.json_schema import models_json_schema
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -27,14 +34,13 @@ from starlette.routing import Route
 
 from counter import queue
 from counter.models import Counter, Office, Service, Task, TaskState, Visit
-from frontyard import i18n
+from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind, Role
 from frontyard.database import session_scope, utcnow
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
 from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
-from frontyard.realtime import announce
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = "/api/openapi.json"
@@ -61,7 +67,9 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Code = str  # a service or office code
+Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]  # service or office
+ProcedureCode = Annotated[str, StringConstraints(min_length=1,
+                                                 max_length=queue.MAX_PROCEDURE_CODE)]
 
 
 class TicketRequest(ApiModel):
@@ -69,13 +77,13 @@ class TicketRequest(ApiModel):
 
     services: list[Code] = Field(min_length=1, max_length=queue.MAX_TASKS_PER_VISIT,
                                  description="Service codes in visiting order, one per task.")
-    procedures: list[str | None] | None = Field(
+    procedures: list[ProcedureCode | None] | None = Field(
         default=None, description="The procedure code of each task, parallel to `services`.")
     office: Code | None = Field(
         default=None, description="Office code; needed only when the kiosk has no office.")
     locale: str = Field(default="ja", description="The resident's language code.")
     priority: bool = Field(default=False, description="A priority ticket.")
-    details: dict[str, str | int | float | bool | None] | None = Field(
+    details: dict[str, Any] | None = Field(
         default=None, max_length=50,
         description="Personal details given once (stored apart, purged after the visit).")
 
@@ -349,26 +357,29 @@ async def in_transaction(request: Request, work: Callable[[Session], ResultT]) -
     return await run_in_threadpool(job)
 
 
+async def change(request: Request, work: Callable[[Session], tuple[int | None, BaseModel]],
+                 status: int = 200) -> Response:
+    """Run a state change in one transaction that also announces it to its office's screens.
+
+    `work` returns the office whose queue changed (None: nothing changed) and the response.
+    The announcement rides in the same transaction (`frontyard.realtime.announce`), so it
+    reaches every worker's screens on PostgreSQL and only if the change was committed.
+    """
+    hub = request.app.state.hub
+
+    def work_and_announce(session: Session) -> BaseModel:
+        office_id, result = work(session)
+        if office_id is not None:
+            realtime.announce(session, hub, QUEUE_TOPIC.format(office_id=office_id),
+                              {"office_id": office_id})
+        return result
+
+    return respond(await in_transaction(request, work_and_announce), status)
+
+
 def rules(request: Request) -> queue.QueueRules:
     """The engine's rules from the app's settings."""
     return queue.QueueRules.from_settings(request.app.state.settings)
-
-
-async def changing(request: Request,
-                   work: Callable[[Session], tuple[int | None, ResultT]]) -> ResultT:
-    """Run a change that returns (office id, result) in one transaction, announcing it on
-    the office's topic in that same transaction (`frontyard.realtime.announce`): every
-    worker's screens hear of it once it commits, and never of a change that rolled back."""
-    hub = request.app.state.hub
-
-    def work_and_announce(session: Session) -> ResultT:
-        office_id, result = work(session)
-        if office_id is not None:
-            announce(session, hub, QUEUE_TOPIC.format(office_id=office_id),
-                     {"office_id": office_id})
-        return result
-
-    return await in_transaction(request, work_and_announce)
 
 
 def respond(model: BaseModel, status: int = 200) -> JSONResponse:
@@ -506,7 +517,7 @@ async def issue_ticket(request: Request) -> Response:
             priority=visit.priority, tasks=tasks, people_ahead=progress.people_ahead or 0,
             estimated_wait_minutes=_minutes(progress.estimated_wait) or 0)
 
-    return respond(await changing(request, work), 201)
+    return await change(request, work, 201)
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
@@ -603,7 +614,7 @@ async def open_counter(request: Request) -> Response:
         counter = queue.open_counter(session, counter_id, user_id, service_ids)
         return counter.office_id, counter_state(session, counter_id)
 
-    return respond(await changing(request, work))
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/close", summary="Sign out of a counter",
@@ -618,7 +629,7 @@ async def close_counter(request: Request) -> Response:
         counter = queue.close_counter(session, counter_id, user_id)
         return counter.office_id, counter_state(session, counter_id)
 
-    return respond(await changing(request, work))
+    return await change(request, work)
 
 
 @operation("POST", "/counters/{counter_id:int}/call-next", summary="Call the next ticket",
@@ -636,7 +647,7 @@ async def call_next(request: Request) -> Response:
             return None, TaskResult(task=None)
         return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-    return respond(await changing(request, work))
+    return await change(request, work)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -691,7 +702,7 @@ def _task_endpoint(name: str, body_model: type[BaseModel], act: Act) -> Handler:
             task = act(session, task_id, user_id, body, engine_rules)
             return _office_of_task(session, task), TaskResult(task=task_out(session, task))
 
-        return respond(await changing(request, work))
+        return await change(request, work)
 
     endpoint.__name__ = endpoint.__qualname__ = f"task_{name.replace('-', '_')}"
     endpoint.__doc__ = TASK_ACTIONS[name][0]

@@ -57,7 +57,7 @@ from counter.models import (
 from frontyard.database import utcnow
 from frontyard.errors import Conflict, NotFound, ValidationFailed
 from frontyard.i18n import gettext as _
-from frontyard.i18n import lazy_gettext
+from frontyard.i18n import is_supported, lazy_gettext
 
 if TYPE_CHECKING:
     from frontyard.settings import Settings
@@ -116,6 +116,7 @@ DEFAULT_HANDLING = timedelta(minutes=5)
 STATUS_TOKEN_BYTES = 32  # 256 bits: unguessable, fits Visit.status_token (64 chars)
 MAX_TASKS_PER_VISIT = 20
 MAX_REASON = 200
+MAX_PROCEDURE_CODE = 64  # Task.procedure_code
 
 
 class Action(StrEnum):
@@ -374,7 +375,11 @@ def _record(session: Session, kind: EventKind, now: datetime, *, office_id: int,
 def _record_task(session: Session, kind: EventKind, now: datetime, task: Task, visit: Visit,
                  user_id: int | None, *, counter_id: int | None = None,
                  service_id: int | None = None, with_step: bool = False, **data: Any) -> Event:
-    """An event about a task, with its service, counter and (optionally) current step."""
+    """An event about a task, with its service, counter and (optionally) current step.
+
+    Flushes first, so the change the event records reaches the database before it.
+    """
+    session.flush()
     step = step_name(_service(session, task.service_id), task.step_index) if with_step else None
     return _record(session, kind, now, office_id=visit.office_id, visit=visit, task=task,
                    service_id=service_id, step=step,
@@ -391,8 +396,6 @@ def _enqueue(session: Session, task: Task, visit: Visit, now: datetime, user_id:
     task.counter_id = None
     task.staff_user_id = None
     task.hold_reason = None
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.QUEUED, now, task, visit, user_id, **data)
 
 
@@ -463,8 +466,6 @@ def _give_to_counter(session: Session, task: Task, visit: Visit, counter: Counte
     task.called_at = now
     task.call_count += 1
     counter.priority_streak = counter.priority_streak + 1 if visit.priority else 0
-    session.add_all([task, counter])
-    session.flush()
     _record_task(session, EventKind.CALLED, now, task, visit, user_id,
                  count=task.call_count, priority=visit.priority)
     return task
@@ -532,7 +533,7 @@ def issue_ticket(
     task is waiting in its service's queue; the others are pending until their turn.
 
     Raises NotFound for an unknown office and ValidationFailed for unknown or inactive
-    services or a `procedure_codes` list of the wrong length.
+    services, an unknown locale or a `procedure_codes` list of the wrong length.
     """
     now = _now(now)
     if session.get(Office, office_id) is None:
@@ -550,8 +551,12 @@ def issue_ticket(
     if unknown:
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
         raise ValidationFailed(message, service_codes=message)
+    if not is_supported(locale):
+        message = _("Unknown language: %(code)s") % {"code": locale[:16]}
+        raise ValidationFailed(message, locale=message)
     procedures = list(procedure_codes) if procedure_codes is not None else [None] * len(codes)
-    if len(procedures) != len(codes):
+    if len(procedures) != len(codes) or any(
+            code is not None and len(code) > MAX_PROCEDURE_CODE for code in procedures):
         message = _("Give one procedure per service, or none.")
         raise ValidationFailed(message, procedure_codes=message)
 
@@ -745,8 +750,6 @@ def recall(session: Session, task_id: int, user_id: int, now: datetime | None = 
     _require(task, visit, Action.RECALL)
     task.call_count += 1
     task.called_at = now
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.RECALLED, now, task, visit, user_id, count=task.call_count)
     return task
 
@@ -764,8 +767,6 @@ def start(session: Session, task_id: int, user_id: int, now: datetime | None = N
     task.state = TaskState.SERVING
     task.started_at = now
     task.staff_user_id = user_id
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.STARTED, now, task, visit, user_id, with_step=True)
     return task
 
@@ -784,8 +785,6 @@ def advance_step(session: Session, task_id: int, user_id: int,
         raise LastStep(_("%(number)s is at the last step; complete it instead.")
                        % {"number": visit.ticket_number})
     task.step_index += 1
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.STEP, now, task, visit, user_id, with_step=True,
                  index=task.step_index)
     return task
@@ -801,8 +800,6 @@ def complete(session: Session, task_id: int, user_id: int, now: datetime | None 
     _require(task, visit, Action.COMPLETE)
     task.state = TaskState.DONE
     task.done_at = now
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.DONE, now, task, visit, user_id, with_step=True)
     _route(session, visit, now, user_id)
     return task
@@ -821,8 +818,6 @@ def no_show(session: Session, task_id: int, user_id: int, now: datetime | None =
     counter_id = task.counter_id
     task.state = TaskState.NO_SHOW
     task.counter_id = None
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.NO_SHOW, now, task, visit, user_id, counter_id=counter_id,
                  count=task.call_count)
     return task
@@ -839,8 +834,6 @@ def return_to_queue(session: Session, task_id: int, user_id: int,
     task.counter_id = None
     task.staff_user_id = None
     task.queued_at = now
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.RETURNED, now, task, visit, user_id, counter_id=counter_id,
                  previous=str(previous))
     return task
@@ -860,8 +853,6 @@ def hold(session: Session, task_id: int, user_id: int, now: datetime | None = No
     task.state = TaskState.ON_HOLD
     task.counter_id = None
     task.hold_reason = reason
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.HELD, now, task, visit, user_id, counter_id=counter_id,
                  reason=reason, previous=str(previous))
     return task
@@ -876,8 +867,6 @@ def release(session: Session, task_id: int, user_id: int, now: datetime | None =
     task.hold_reason = None
     task.staff_user_id = None
     task.queued_at = now
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.RELEASED, now, task, visit, user_id)
     return task
 
@@ -912,8 +901,6 @@ def transfer(session: Session, task_id: int, target_service_id: int, user_id: in
     task.started_at = None
     task.called_at = None
     task.call_count = 0
-    session.add(task)
-    session.flush()
     _record_task(session, EventKind.TRANSFERRED, now, task, visit, user_id,
                  counter_id=counter_id, service_id=source_id, to_service_id=target.id,
                  placement=str(rules.transfer_placement))
@@ -946,8 +933,6 @@ def cancel(session: Session, task_id: int, user_id: int, now: datetime | None = 
         counter_id = target.counter_id
         target.state = TaskState.CANCELLED
         target.counter_id = None
-        session.add(target)
-        session.flush()
         _record_task(session, EventKind.CANCELLED, now, target, visit, user_id,
                      counter_id=counter_id, reason=reason)
     _route(session, visit, now, user_id)

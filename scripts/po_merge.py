@@ -26,7 +26,12 @@ def _version(stage: int, path: str):  # type: ignore[no-untyped-def]
 
 
 def _translations(catalog) -> dict:  # type: ignore[no-untyped-def]
-    return {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    return {m.id: m.string for m in catalog if m.id and _done(m.string) and not m.fuzzy}
+
+
+def _done(string) -> bool:  # type: ignore[no-untyped-def]
+    """A translation is there: a non-empty string, or every plural form filled."""
+    return all(string) if isinstance(string, tuple) else bool(string)
 
 
 def main() -> None:
@@ -46,7 +51,7 @@ def main() -> None:
         with (ROOT / path).open("rb") as handle:
             catalog = read_po(handle)
         for message in catalog:
-            if message.id in translations and not message.string:
+            if message.id in translations and not _done(message.string):
                 message.string = translations[message.id]
                 message.flags.discard("fuzzy")
         with (ROOT / path).open("wb") as handle:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po, write_po
 
+CONTEXT_SEPARATOR = "\x04"
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
 
@@ -46,12 +47,20 @@ def apply(code: str, json_file: str) -> None:
     translations = json.loads(Path(json_file).read_text(encoding="utf-8"))
     catalog = _load(code)
     unknown = []
-    for msgid, msgstr in translations.items():
-        message = catalog.get(msgid)
+    plural_ids = {m.id[0]: m.id for m in catalog if m.pluralizable}
+    for key, msgstr in translations.items():
+        # A key "context\u0004msgid" names an entry with a msgctxt, as gettext does in .mo files.
+        context, _, msgid = key.rpartition(CONTEXT_SEPARATOR)
+        message = catalog.get(plural_ids.get(msgid, msgid), context=context or None)
         if message is None:
-            unknown.append(msgid)
+            unknown.append(key)
             continue
-        message.string = msgstr
+        if message.pluralizable:
+            # A JSON list gives each plural form; one string serves every form.
+            forms = msgstr if isinstance(msgstr, list) else [msgstr] * catalog.num_plurals
+            message.string = tuple(forms)
+        else:
+            message.string = msgstr
         message.flags.discard("fuzzy")
     _save(code, catalog)
     for msgid in unknown:
@@ -62,7 +71,8 @@ def missing(code: str) -> None:
     """Print the untranslated or fuzzy msgids of a locale as a JSON object to fill in."""
     catalog = _load(code)
     todo = {
-        (m.id if isinstance(m.id, str) else m.id[0]): ""
+        (f"{m.context}{CONTEXT_SEPARATOR}" if m.context else "")
+        + (m.id if isinstance(m.id, str) else m.id[0]): ""
         for m in catalog
         if m.id and (not m.string or m.fuzzy or (isinstance(m.string, tuple) and not all(m.string)))
     }

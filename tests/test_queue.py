@@ -144,6 +144,11 @@ def test_issue_ticket_validates_its_input(engine, world):
         issue(engine, world, "residents", procedure_codes=["a", "b"])
     assert "procedure_codes" in error.value.fields
     with pytest.raises(ValidationFailed):
+        issue(engine, world, "residents", procedure_codes=["x" * 65])
+    with pytest.raises(ValidationFailed) as error:
+        issue(engine, world, "residents", locale="klingon")
+    assert "locale" in error.value.fields
+    with pytest.raises(ValidationFailed):
         run(engine, queue.issue_ticket, office_id=world.office_id, service_codes=[])
     with pytest.raises(NotFound):
         run(engine, queue.issue_ticket, office_id=999, service_codes=["residents"])

@@ -121,6 +121,10 @@ class QueueMachine(RuleBasedStateMachine):
             self.state[pending[0]] = S.WAITING
 
     def _pick(self, data: st.DataObject) -> int | None:
+        """A task: half of the time one at a counter, where most actions apply."""
+        at_counters = sorted(t for t in self.at_counter.values() if t is not None)
+        if at_counters and data.draw(st.booleans(), label="at a counter"):
+            return data.draw(st.sampled_from(at_counters), label="task")
         if not self.state:
             return None
         return data.draw(st.sampled_from(sorted(self.state)), label="task")
@@ -259,14 +263,13 @@ class QueueMachine(RuleBasedStateMachine):
             self.service[task_id] = destination
             self.step[task_id] = 0
             target = S.PENDING if state == S.PENDING else S.WAITING
-        if target not in {S.CALLED, S.SERVING}:
-            self._leave_counter(task_id)
         visit_id = self.visit_of[task_id]
         affected = self.visits[visit_id] if kwargs.get("whole_visit") else [task_id]
         for other in affected:
             if self.state[other] in UNFINISHED:
                 self.state[other] = target  # type: ignore[assignment]
-                self._leave_counter(other)
+                if target not in {S.CALLED, S.SERVING}:
+                    self._leave_counter(other)
         if target in {S.DONE, S.CANCELLED}:
             self._route(visit_id)
 

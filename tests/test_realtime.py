@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
@@ -10,6 +11,13 @@ from sqlalchemy import text
 from frontyard import database
 from frontyard.realtime import RESYNC, Hub, PostgresBridge, announce, libpq_dsn
 from frontyard.settings import Settings
+
+
+def run_isolated(scenario) -> None:  # type: ignore[no-untyped-def]
+    """Run a coroutine in a thread of its own: Playwright's sync API (browser tests on the same
+    xdist worker) leaves an event loop marked running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 async def _next(queue: asyncio.Queue, timeout: float = 5.0):  # type: ignore[no-untyped-def]
@@ -30,7 +38,7 @@ def test_hub_delivers_per_topic_and_drops_oldest_when_full():
             assert two.qsize() == 64 and (await _next(two))["n"] == 36
         assert hub.subscriber_count() == 0
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 def test_publish_threadsafe_from_worker_thread():
@@ -42,7 +50,7 @@ def test_publish_threadsafe_from_worker_thread():
             await asyncio.to_thread(hub.publish_threadsafe, "t", {"from": "thread"})
             assert await _next(queue) == {"from": "thread"}
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 @pytest.fixture
@@ -74,7 +82,7 @@ def test_sqlite_announcement_is_delivered_only_after_commit(sqlite_engine):
             await asyncio.sleep(0.05)
             assert queue.empty()
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 def test_oversized_message_is_refused(sqlite_engine):
@@ -120,7 +128,7 @@ def test_postgres_notification_reaches_another_worker_after_commit(pg_url):
             await bridge_b.stop()
             engine_a.dispose()
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 @pytest.mark.postgres
@@ -156,7 +164,7 @@ def test_postgres_listener_survives_terminated_connection(pg_url):
             await bridge.stop()
             engine.dispose()
 
-    asyncio.run(scenario())
+    run_isolated(scenario)
 
 
 def test_malformed_notification_is_ignored():
