@@ -95,8 +95,8 @@ def drop_database(url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
-def populate(url: str, phones: int) -> dict[str, Any]:
-    """The office with 50 counters and staff, and `phones` tickets waiting."""
+def populate(url: str, phones: int, staff: int = STAFF) -> dict[str, Any]:
+    """The office with `staff` counters and staff members, and `phones` tickets waiting."""
     from argon2 import PasswordHasher
     from sqlmodel import select
 
@@ -108,12 +108,12 @@ def populate(url: str, phones: int) -> dict[str, Any]:
     # Fifty production-strength hashes would cost half a minute here; sign-in speed is not
     # what this benchmark measures (the workers verify whatever parameters the hash names).
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    world = seed(url, kiosks=5, staff=STAFF)
+    world = seed(url, kiosks=5, staff=staff)
     engine = database.make_engine(Settings(database_url=url).resolved_database_url())
     try:
         with database.session_scope(engine) as session:
             office_id = world["office_id"]
-            for number in range(len(world["counters"]) + 1, STAFF + 1):
+            for number in range(len(world["counters"]) + 1, staff + 1):
                 session.add(Counter(office_id=office_id, number=str(number),
                                     names={"ja": f"{number}番窓口", "en": f"Counter {number}"}))
             session.flush()
@@ -412,7 +412,7 @@ def run_configuration(name: str, args: argparse.Namespace) -> dict[str, Any]:
     url = prepare_database(kind, workdir, args.postgres)
     processes = Processes(url, workdir, env={"FRONTYARD_LOG_FORMAT": "json"})
     try:
-        world = populate(url, args.phones)
+        world = populate(url, args.phones, args.staff)
         world["visit_tokens"] = visit_tokens(url)
         workers = [processes.start_worker() for _ in range(workers_wanted)]
         address = processes.start_caddy(workers)
@@ -457,12 +457,13 @@ def main() -> None:
                         choices=["sqlite", "pg2", "pg4"])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--phones", type=int, default=2000)
+    parser.add_argument("--staff", type=int, default=STAFF, help="staff terminals")
     parser.add_argument("--issue-rate", type=float, default=4.0, help="tickets per second")
     parser.add_argument("--call-rate", type=float, default=4.0, help="calls per second")
     parser.add_argument("--postgres", default=os.environ.get(
         "FRONTYARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    print(f"load: {args.phones} phones, {STAFF} terminals, {BOARDS} boards; "
+    print(f"load: {args.phones} phones, {args.staff} terminals, {BOARDS} boards; "
           f"{args.issue_rate}/s tickets, {args.call_rate}/s calls for {args.seconds:.0f} s; "
           f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for name in args.configs:
