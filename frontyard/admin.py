@@ -21,14 +21,23 @@ from frontyard.templating import render
 PAGE_SIZE = 200
 
 
+#: The dates an audit filter may name (9999-12-31 + one day would overflow; found by fuzzing).
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def _day(value: str | None, default: date) -> date:
     if not value:
         return default
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as error:
         raise ValidationFailed(_("Dates are written as YYYY-MM-DD."),
                                date=_("Dates are written as YYYY-MM-DD.")) from error
+    if not EARLIEST <= day <= LATEST:
+        message = _("Choose a date between %(first)s and %(last)s.") % {
+            "first": EARLIEST.isoformat(), "last": LATEST.isoformat()}
+        raise ValidationFailed(message, date=message)
+    return day
 
 
 AuditRows = list[tuple[AuditEntry, str]]

@@ -62,8 +62,35 @@ def make_engine(url: str) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take it over so that
         # `begin_immediate` can serialise writers explicitly.
         event.listen(engine, "begin", _begin_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
+    return engine
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul_characters(_connection: Any, _cursor: Any, _statement: str, parameters: Any,
+                           _context: Any, _executemany: bool) -> None:
+    """Refuse text with a NUL character before it reaches the database.
+
+    PostgreSQL cannot store or even compare it (the driver raises, which would be a 500), and
+    no legitimate input has one: anything a user types or posts with one is refused, on both
+    databases alike, as invalid input (422) and the transaction rolls back.
+    """
+    if _holds_nul(parameters):
+        from frontyard.exceptions import ValidationFailed
+        from frontyard.i18n import gettext as _
+
+        raise ValidationFailed(_("The text contains a character that cannot be stored (NUL)."))
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

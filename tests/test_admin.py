@@ -42,3 +42,12 @@ def test_bad_dates_are_a_clear_422(admin_client):
     reversed_range = admin_client.get("/admin/audit?from=2026-05-02&to=2026-05-01",
                                       headers={"Accept-Language": "en"})
     assert reversed_range.status_code == 422
+
+
+def test_audit_dates_out_of_range_are_invalid_input(admin_client):
+    """The last representable day (found by fuzzing: a day after it overflowed) is a 422."""
+    for dates in ({"from": "2026-01-01", "to": "9999-12-31"}, {"from": "0001-01-01"}):
+        response = admin_client.get("/admin/audit.csv", params=dates,
+                                    headers={"Accept-Language": "en"})
+        assert response.status_code == 422
+        assert "Choose a date between 2000-01-01 and 2999-12-31." in response.text
