@@ -76,7 +76,8 @@ def test_locale_switch(client):
         assert response.status_code == 404
         response = client.get("/locale/" + quote(code, safe=""), params={"next": target},
                               follow_redirects=False)
-        assert response.status_code in {303, 404}, response.text[:500]
+        # 307: Starlette adds or drops a trailing slash (an encoded "/" at the end of the code)
+        assert response.status_code in {303, 307, 404}, response.text[:500]
         assert_stays_here(response)
 
     switch()
