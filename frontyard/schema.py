@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-import frontyard.audit
-import frontyard.auth  # noqa: F401  (imported for its tables)
+import kiosk.models  # noqa: F401  (imported for their tables)
 
 
 def metadata() -> MetaData:
