@@ -29,6 +29,7 @@ from frontyard.database import session_scope
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.i18n import lazy_gettext
 from frontyard.templating import render
 from frontyard.web import safe_next
 from kiosk import entry, flow, forms
@@ -46,6 +47,9 @@ NO_STORE = {"Cache-Control": "no-store"}
 FORM_LOCALE = "ja"
 PRINT_TEMPLATES = {"resident_move": "kiosk/forms/resident_move.html",
                    "child_allowance": "kiosk/forms/child_allowance.html"}
+#: Where a visit's details came from (`VisitDetails.source`), for staff.
+SOURCE_LABELS = {"kiosk": lazy_gettext("the kiosk"), "manual": lazy_gettext("reception"),
+                 "counter": lazy_gettext("the counter")}
 T = TypeVar("T")
 
 
@@ -516,6 +520,7 @@ def _details_context(record: forms.VisitRecord) -> dict[str, Any]:
         "record": record, "labels": FIELD_LABELS, "member_fields": MEMBER_FIELDS,
         "data": record.details.to_data(),
         "show": lambda name, value: entry.display_value(name, value, language),
+        "source_label": str(SOURCE_LABELS.get(record.source or "", record.source or "")),
     }
 
 
@@ -552,7 +557,9 @@ async def visit_forms(request: Request) -> Response:
     others = [form for form in (catalog.forms if catalog else [])
               if form.id not in {used.id for used in record.forms}]
     response = render(request, "kiosk/forms/visit.html", {
-        **_details_context(record), "other_forms": others})
+        **_details_context(record), "other_forms": others, "state_labels": queue.STATE_LABELS,
+        "form_names": {form.id: i18n.translate_map(form.name)
+                       for form in (catalog.forms if catalog else [])}})
     response.headers.update(NO_STORE)
     return response
 
