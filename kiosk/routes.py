@@ -350,6 +350,8 @@ def _details_page(request: Request, state: Flow, values: dict[str, Any],
         "fields": [name for name in fields if name not in entry.FOREIGN_FIELDS
                    and name != entry.MEMBERS],
         "foreign_fields": [name for name in fields if name in entry.FOREIGN_FIELDS],
+        "foreign_open": any(name in (errors or {}) or values.get(name)
+                            for name in entry.FOREIGN_FIELDS),
         "with_members": entry.MEMBERS in fields,
         "member_fields": MEMBER_FIELDS,
         "rows": entry.member_rows(values, extra=extra_rows),
