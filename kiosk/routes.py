@@ -405,11 +405,8 @@ async def kiosk_details_submit(request: Request) -> Response:
         return go(misplaced)
     if errors is not None:
         # Typed values are sent back into the form only; they are not stored anywhere.
-        page = _details_page(request, state, entry.echo_values(raw), errors,
+        return _details_page(request, state, entry.echo_values(raw), errors,
                              extra_rows=2 if adding_row else 1)
-        if adding_row:
-            page.status_code = 200
-        return page
     return go("/kiosk/confirm")
 
 

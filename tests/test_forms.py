@@ -17,7 +17,6 @@ from kiosk import forms
 from kiosk.details import validate_details
 from tests.conftest import make_client
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:itsdangerous")
 
 DETAILS = validate_details({
     "name": "山田 太郎", "furigana": "ヤマダ タロウ", "date_of_birth": "1990-04-01",

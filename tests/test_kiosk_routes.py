@@ -20,7 +20,6 @@ from kiosk.guide import build_guide
 from kiosk.models import KioskSession
 from tests.conftest import make_client
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:itsdangerous")
 
 TODAY = date.today()
 PERSON = {
@@ -432,3 +431,13 @@ def test_signed_in_staff_can_use_the_kiosk(staff_client, office_id):
     """Staff (e.g. helping at reception) go through the kiosk without a device."""
     begin(staff_client)
     assert staff_client.get("/kiosk/events").status_code == 200
+
+
+def test_adding_a_person_keeps_what_was_typed_and_stores_nothing(kiosk, engine):
+    """"Add a person" shows one more row with the typed values back; no validation, no storage."""
+    _reach_details(kiosk)
+    response = kiosk.post("/kiosk/details", data={**PERSON, "action": "add_row"})
+    assert response.status_code == 200
+    assert 'id="m-2-name"' in response.text and 'value="山田 花子"' in response.text
+    assert "field-error" not in response.text
+    assert kiosk_row(engine).details is None
