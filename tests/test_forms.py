@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlmodel import Session, select
 
 from counter import queue
@@ -16,7 +15,6 @@ from frontyard.demo import seed_structure
 from kiosk import forms
 from kiosk.details import validate_details
 from tests.conftest import make_client
-
 
 DETAILS = validate_details({
     "name": "山田 太郎", "furigana": "ヤマダ タロウ", "date_of_birth": "1990-04-01",

@@ -20,7 +20,6 @@ from kiosk.guide import build_guide
 from kiosk.models import KioskSession
 from tests.conftest import make_client
 
-
 TODAY = date.today()
 PERSON = {
     "name": "山田 太郎",
