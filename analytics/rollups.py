@@ -1,7 +1,8 @@
 """Keeping the rollup tables equal to what the event log says.
 
 Writers call `apply_events` (or `record_event_rollups` for one event) in the transaction that
-writes the events. It replays the affected visits and counters with and without the new events
+writes the events; the queue engine instead hands each event to `defer_rollups`, and the
+session applies them all at once just before it commits (one replay per visit per transaction). It replays the affected visits and counters with and without the new events
 and adds the difference, so events that arrive late or out of order are still counted right.
 `rebuild_rollups` recomputes everything from the log (after an import, or to repair).
 """
@@ -16,6 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -173,6 +177,56 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
 def record_event_rollups(session: Session, event: Event, tz: Zone = DEFAULT_TIMEZONE) -> None:
     """Update the rollups for one event just added to `session`."""
     apply_events(session, [event], tz)
+
+
+#: Where a session keeps the events `defer_rollups` was given, until it commits.
+_PENDING = "analytics.pending_events"
+
+
+def defer_rollups(session: OrmSession, event: Event) -> None:
+    """Count `event` in the rollups when the session commits, in that same transaction.
+
+    The engine writes several events per action and many actions per transaction (the demo
+    history writes a day at a time); replaying each visit once at commit is far cheaper than
+    once per event, and each event is still applied exactly once."""
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+def stored_timezone(session: Session) -> str | None:
+    """The time zone the rollups are kept in, or None before anything was written."""
+    return session.execute(select(rollup_settings.c.timezone)).scalar_one_or_none()
+
+
+def claim_timezone(session: Session, tz: Zone) -> bool:
+    """Adopt `tz` if the rollups have no zone yet; False if they are kept in another one."""
+    check = stored_timezone(session)
+    if check is None:
+        check_timezone(session, tz, claim=True)
+        return True
+    return check == zone_of(tz).key
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _apply_deferred(session: OrmSession) -> None:
+    """Apply the deferred events of the transaction about to commit.
+
+    Writers keep to the zone the rollups are already in (a queue action must never fail over
+    analytics); the page refuses to read them in another zone until they are rebuilt."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # Events of a rolled-back savepoint are no longer in the session: they never happened.
+    events = [event for event in pending if event in session]
+    if events:
+        assert isinstance(session, Session)
+        apply_events(session, events, stored_timezone(session) or DEFAULT_TIMEZONE)
+
+
+@sa_event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_deferred(session: OrmSession, previous_transaction: SessionTransaction) -> None:
+    """An outer rollback drops every deferred event with the rows it undid."""
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _diff(deltas: Deltas, after: list[Fact], before: list[Fact], tz: Zone) -> None:
