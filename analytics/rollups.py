@@ -2,8 +2,9 @@
 
 Writers call `apply_events` (or `record_event_rollups` for one event) in the transaction that
 writes the events; the queue engine instead hands each event to `defer_rollups`, and the
-session applies them all at once just before it commits (one replay per visit per transaction). It replays the affected visits and counters with and without the new events
-and adds the difference, so events that arrive late or out of order are still counted right.
+session applies them all at once just before it commits (one replay per visit per transaction).
+Either way the affected visits and counters are replayed with and without the new events and
+the difference is added, so events that arrive late or out of order are still counted right.
 `rebuild_rollups` recomputes everything from the log (after an import, or to repair).
 """
 
@@ -12,16 +13,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from functools import cache
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, delete, insert, or_, select
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from analytics.models import (
@@ -108,24 +110,39 @@ def _weekday(table: Table, key: tuple[Any, ...]) -> int:
 
 
 def write_deltas(session: Session, deltas: Deltas) -> None:
-    """Add the deltas to the rollup rows (insert or increment), in key order to avoid deadlocks."""
+    """Add the deltas to the rollup rows (insert or increment), in key order to avoid deadlocks.
+
+    One statement per table, run once with every row (executemany): each row carries all the
+    table's value columns (zeros where nothing changed), so the statement has one shape, is
+    compiled once per process, and its rows are locked in key order."""
     dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for table in ROLLUP_TABLES:
-        rows = sorted((key, changes) for (owner, key), changes in deltas.items()
-                      if owner is table)
-        for key, changes in rows:
-            changed = {column: value for column, value in changes.items() if value}
-            if not changed:
-                continue
-            values = {**dict(zip(KEYS[table], key, strict=True)),
-                      "weekday": _weekday(table, key), **changed}
-            statement = upsert(table).values(values)
-            statement = statement.on_conflict_do_update(
-                index_elements=list(KEYS[table]),
-                set_={column: table.c[column] + statement.excluded[column] for column in changed},
-            )
-            session.execute(statement)
+        columns = _value_columns(table)
+        rows = []
+        for key, changes in sorted((key, changes) for (owner, key), changes in deltas.items()
+                                   if owner is table):
+            if any(changes.values()):
+                rows.append({**dict(zip(KEYS[table], key, strict=True)),
+                             "weekday": _weekday(table, key),
+                             **{column: changes.get(column, 0) for column in columns}})
+        if rows:
+            session.execute(_upsert(dialect, table), rows)
+
+
+def _value_columns(table: Table) -> list[str]:
+    """The running totals of a rollup table (everything but the key and the weekday)."""
+    return [column.name for column in table.c if column.name not in (*KEYS[table], "weekday")]
+
+
+@cache
+def _upsert(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET total = total + excluded.total, for every total."""
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(KEYS[table]),
+        set_={column: table.c[column] + statement.excluded[column]
+              for column in _value_columns(table)})
 
 
 def check_timezone(session: Session, tz: Zone, *, claim: bool = False) -> None:
@@ -302,7 +319,7 @@ def _stream(session: Session, *conditions: Any, order: Any) -> Iterator[EventLik
 def _insert_all(session: Session, deltas: Deltas) -> None:
     """Bulk-insert freshly computed rows (the tables were emptied first)."""
     for table in ROLLUP_TABLES:
-        value_columns = [c.name for c in table.c if c.name not in KEYS[table] + ("weekday",)]
+        value_columns = _value_columns(table)
         batch = []
         for (owner, key), changes in deltas.items():
             if owner is table and any(changes.values()):
@@ -312,4 +329,3 @@ def _insert_all(session: Session, deltas: Deltas) -> None:
                 batch.append(row)
         for start in range(0, len(batch), 5000):
             session.execute(insert(table), batch[start:start + 5000])
-
