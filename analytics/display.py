@@ -112,7 +112,7 @@ def duration_charts(report: Report) -> dict[str, charts.Chart]:
                     continue  # the service's only step: the same figures as its total row
                 label = f"{label} / {step or '–'}"
             elif service is not None and steps[service] > 1:
-                label = f"{label} ({_('all steps')})"
+                label = _("%(service)s (all steps)") % {"service": label}
             values = [stats.mean, stats.median, stats.p90]
             rows.append(charts.BarRow(label, values, [minutes(v) for v in values]))
         if rows:
