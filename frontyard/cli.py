@@ -191,11 +191,13 @@ def analytics_import(file: Path) -> None:
     """Import past events from another ticket system (CSV, see docs/analytics.md): all rows
     or, if any is wrong, none (each problem is listed with its line number)."""
     from analytics.importer import ImportRejected, import_events
+    from frontyard.i18n import use_locale
 
     settings = load_settings()
     engine = migrated_engine(settings)
     try:
-        with database.session_scope(engine) as session:
+        # The command line speaks English, like the rest of this tool's output.
+        with use_locale("en"), database.session_scope(engine) as session:
             result = import_events(session, file.read_bytes(), settings.tz)
     except ImportRejected as rejected:
         for problem in rejected.problems:
