@@ -81,7 +81,7 @@ def test_a_bad_file_lists_lines_and_imports_nothing(run, cli_engine, tmp_path: P
         assert session.exec(select(func.count()).select_from(Event)).one() == events
 
 
-def test_demo_days_plays_history(run, cli_engine):
+def test_demo_days_plays_history(run):
     """`demo --days 3` adds the weekdays among the last three days (none twice)."""
     result = run("demo", "--days", "3")
     assert result.exit_code == 0 and "Demo history:" in result.output
