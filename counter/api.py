@@ -40,12 +40,15 @@ from frontyard.database import session_scope, utcnow
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
 
 API_PREFIX = "/api/v1"
 OPENAPI_PATH = "/api/openapi.json"
 #: Where a resident's phone follows a ticket (the page the ticket's QR code opens).
 STATUS_PAGE = "/status/{token}"
 MAX_BODY_BYTES = 64 * 1024
+#: The largest id a row can have (32-bit on both databases); larger ones are not found.
+MAX_ID = 2**31 - 1
 #: Hub topic on which every queue change of an office is announced after it is committed.
 QUEUE_TOPIC = "office:{office_id}"  # the topic the live screens watch (counter.screens)
 
@@ -101,7 +104,7 @@ class OpenCounterRequest(ApiModel):
 class CallRequest(ApiModel):
     """Call this ticket to a counter."""
 
-    counter_id: int
+    counter_id: int = Field(ge=1, le=MAX_ID)
 
 
 class HoldRequest(ApiModel):
@@ -389,7 +392,12 @@ def _minutes(value: timedelta | None) -> int | None:
 
 
 def _path_int(request: Request, name: str) -> int:
-    return int(request.path_params[name])
+    """An id from the path; one no database row can have is simply not found."""
+    value = int(request.path_params[name])
+    if not 0 < value <= MAX_ID:
+        raise NotFound(_("This ticket does not exist.") if name == "task_id"
+                       else _("This counter does not exist."))
+    return value
 
 
 def _user_id(request: Request) -> int:
@@ -467,10 +475,15 @@ def _office_of_task(session: Session, task: Task) -> int:
 
 @operation("POST", "/tickets", summary="Issue a ticket (kiosk device token)",
            response=TicketIssued, body=TicketRequest, status=201, auth="kiosk",
-           errors=(400, 401, 403, 404, 413, 422), tag="tickets")
+           errors=(400, 401, 403, 404, 413, 422, 429), tag="tickets")
 async def issue_ticket(request: Request) -> Response:
-    """A kiosk (Authorization: Bearer <device token>) or staff member issues a ticket."""
+    """A kiosk (Authorization: Bearer <device token>) or staff member issues a ticket.
+
+    Each kiosk (or staff member) may issue `FRONTYARD_TICKET_RATE_LIMIT` tickets per window;
+    past it, 429 with Retry-After.
+    """
     body = await parse_body(request, TicketRequest)
+    limit_ticket_issuing(request)
     device = current_device(request)
     engine_rules = rules(request)
     base_url = request.app.state.settings.base_url.rstrip("/")
@@ -508,10 +521,14 @@ async def issue_ticket(request: Request) -> Response:
 
 
 @operation("GET", "/tickets/{token}", summary="A ticket's status (status token; public)",
-           response=TicketStatus, errors=(404,), tag="tickets")
+           response=TicketStatus, errors=(404, 429), tag="tickets")
 async def ticket_status(request: Request) -> Response:
-    """Where a ticket stands, in the resident's language, without personal data."""
+    """Where a ticket stands, in the resident's language, without personal data.
+
+    Limited per ticket (`FRONTYARD_STATUS_RATE_LIMIT`); past it, 429 with Retry-After.
+    """
     token = request.path_params["token"]
+    limit_status_polling(request, token)
 
     def work(session: Session) -> TicketStatus:
         visit = queue.visit_for_token(session, token)
@@ -704,7 +721,8 @@ for _name, (_summary, _body, _act) in TASK_ACTIONS.items():
 
 _STATUS_TEXT = {200: "OK", 201: "Created", 400: "Malformed JSON", 401: "Not signed in",
                 403: "Not allowed", 404: "Not found", 409: "Not possible in the current state",
-                413: "Body too large", 422: "Invalid fields"}
+                413: "Body too large", 422: "Invalid fields",
+                429: "Too many requests: wait the Retry-After seconds"}
 
 
 def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
@@ -713,7 +731,8 @@ def _openapi_path(path: str) -> tuple[str, list[dict[str, Any]]]:
     for part in path.split("/"):
         if part.startswith("{") and part.endswith("}"):
             name, _, kind = part[1:-1].partition(":")
-            schema = {"type": "integer"} if kind == "int" else {"type": "string"}
+            schema = ({"type": "integer", "minimum": 1, "maximum": MAX_ID} if kind == "int"
+                      else {"type": "string"})
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
             part = "{" + name + "}"
         parts.append(part)
@@ -744,6 +763,10 @@ def openapi_document() -> dict[str, Any]:
             responses[str(status)] = {
                 "description": _STATUS_TEXT[status],
                 "content": {"application/json": {"schema": ref(ErrorOut)}}}
+            if status == 429:
+                responses["429"]["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "schema": {"type": "integer", "minimum": 1}}}
         entry: dict[str, Any] = {
             "operationId": op.endpoint.__name__, "summary": op.summary, "tags": list(op.tags),
             "responses": responses,

@@ -41,12 +41,15 @@ from frontyard.database import session_scope, utcnow
 from frontyard.errors import Conflict, DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
-from frontyard.live import Fanout, same_origin
+from frontyard.live import Fanout, error_message, same_origin
+from frontyard.ratelimit import RateLimited, limit_status_polling
 from frontyard.realtime import announce
 from frontyard.templating import render
 
 #: Policy violation: the socket was refused (not signed in, wrong origin, unknown token).
 REFUSED = 1008
+#: Too many requests for this status page: the client should reconnect after a while.
+TRY_AGAIN_LATER = 1013
 #: How long a status page may take to say which ticket it shows.
 HELLO_TIMEOUT = 10.0
 
@@ -480,6 +483,7 @@ def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
 async def status_page(request: Request) -> Response:
     """A resident's live status page, opened from the ticket's QR code. No personal data."""
     token = request.path_params["token"]
+    limit_status_polling(request, token)
     visit = await run_in_threadpool(_visit_for, request, token)
     if visit is None:
         raise HTTPException(404)
@@ -504,6 +508,17 @@ async def status_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hello = await _receive_hello(websocket)
     token = hello.get("token") if hello else None
+    if isinstance(token, str):
+        asked = hello.get("lang") if hello else None
+        try:
+            with i18n.use_locale(asked if isinstance(asked, str) and i18n.is_supported(asked)
+                                 else i18n.current_locale()):
+                limit_status_polling(websocket, token)
+        except RateLimited as refused:  # the page reconnects later with its backoff
+            with contextlib.suppress(Exception):
+                await websocket.send_text(error_message(str(refused.message)))
+                await websocket.close(TRY_AGAIN_LATER)
+            return
     visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
         token, str) else None
     if visit is None:

@@ -19,6 +19,7 @@ from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
 from frontyard.metrics import RequestTimingMiddleware, make_registry, metrics_endpoint
+from frontyard.ratelimit import RateLimits
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
 from frontyard.retention import purge_personal_data
 from frontyard.security import (
@@ -139,9 +140,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
-    app.state.metrics_registry, app.state.request_latency = make_registry(engine, app.state.hub)
     app.state.fanout = Fanout(app.state.hub, app)
+    app.state.metrics_registry, app.state.request_latency = make_registry(
+        engine, app.state.hub, settings.tz, app.state.fanout.socket_count)
     app.state.login_throttle = LoginThrottle(
-        settings.login_max_failures, settings.login_lockout_seconds
+        settings.login_max_failures, settings.login_lockout_seconds,
+        max_per_address=settings.login_max_failures_per_address,
+        max_per_account=settings.login_max_failures_per_account,
     )
+    app.state.rate_limits = RateLimits.from_settings(settings)
     return app

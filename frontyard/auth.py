@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +14,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from frontyard.database import UTCDateTime, enum_column, utcnow
+from frontyard.ratelimit import SlidingWindow
 
 _hasher = PasswordHasher()
 # A fixed hash to verify against when the user does not exist, so that an unknown name
@@ -151,34 +149,40 @@ def redeem_pairing_code(session: Session, code: str) -> tuple[Device, str] | Non
 
 
 class LoginThrottle:
-    """Counts failed logins per (account, address) and locks out after too many."""
+    """Counts failed sign-ins per (account, address), per address and per account.
 
-    def __init__(self, max_failures: int, window_seconds: int) -> None:
-        self.max_failures = max_failures
+    The pair limit stops guessing one password; the address limit stops one machine trying
+    many accounts; the account limit stops many machines guessing one account's password.
+    """
+
+    def __init__(self, max_failures: int, window_seconds: int,
+                 max_per_address: int | None = None, max_per_account: int | None = None) -> None:
         self.window_seconds = window_seconds
-        self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._pair = SlidingWindow(max_failures, window_seconds)
+        self._address = SlidingWindow(max_per_address or 4 * max_failures, window_seconds)
+        self._account = SlidingWindow(max_per_account or 4 * max_failures, window_seconds)
 
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window_seconds:
-            failures.popleft()
-        return failures
+    def retry_after(self, username: str, address: str) -> float:
+        """Seconds before this account may try again from this address (0: now)."""
+        account = username.lower()
+        return max(self._pair.retry_after((account, address)),
+                   self._address.retry_after(address), self._account.retry_after(account))
 
     def is_locked(self, username: str, address: str) -> bool:
         """Whether this account may not try again from this address yet."""
-        with self._lock:
-            return len(self._recent((username.lower(), address), time.monotonic())) >= (
-                self.max_failures
-            )
+        return self.retry_after(username, address) > 0
 
     def record_failure(self, username: str, address: str) -> None:
-        """Remember one failed attempt."""
-        with self._lock:
-            now = time.monotonic()
-            self._recent((username.lower(), address), now).append(now)
+        """Remember one failed attempt in every window."""
+        account = username.lower()
+        self._pair.add((account, address))
+        self._address.add(address)
+        self._account.add(account)
 
     def reset(self, username: str, address: str) -> None:
-        """Forget failures after a successful login."""
-        with self._lock:
-            self._failures.pop((username.lower(), address), None)
+        """Forget this pair's failures after a successful sign-in.
+
+        The address and account windows keep theirs: signing in to one's own account must
+        not wipe the trail of an address that tried many others.
+        """
+        self._pair.reset((username.lower(), address))

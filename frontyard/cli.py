@@ -12,6 +12,9 @@ from frontyard import database
 from frontyard.auth import DeviceKind, Role, create_device, create_user
 from frontyard.settings import Settings
 
+#: How long a worker keeps an idle HTTP connection (longer than the Caddyfile's keepalive).
+KEEP_ALIVE_SECONDS = 75
+
 
 def load_settings() -> Settings:
     """Settings from the environment, or a clear message and exit code 2."""
@@ -53,6 +56,8 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     """Run the web service with uvicorn."""
     import uvicorn
 
+    from frontyard.logs import log_config
+
     settings = load_settings()
     migrated_engine(settings).dispose()
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
@@ -68,6 +73,10 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
         "frontyard.asgi:app", host=host, port=port, workers=workers,
         proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
         ws_per_message_deflate=False, log_level="info",
+        # Longer than Caddy's upstream keepalive (60 s): the proxy, not the worker, closes an
+        # idle connection, so no request races a closing socket (a 502 at the kiosk).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        log_config=log_config(settings.log_format),
     )
 
 

@@ -83,7 +83,11 @@ async def http_exception_handler(request: Request, exc: Exception) -> Response:
 async def domain_error_handler(request: Request, exc: Exception) -> Response:
     """A refused action as a 4xx with its message."""
     assert isinstance(exc, DomainError)
-    return error_response(request, exc.status_code, exc.message, exc.fields)
+    response = error_response(request, exc.status_code, exc.message, exc.fields)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # a rate limit: say when to come back (whole seconds)
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 async def server_error_handler(request: Request, exc: Exception) -> Response:

@@ -54,6 +54,32 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(
         default=900, ge=1, description="How long a login lockout lasts."
     )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1,
+        description="Failed logins from one address, whatever the accounts, before a lockout.",
+    )
+    login_max_failures_per_account: int = Field(
+        default=20, ge=1,
+        description="Failed logins on one account, from any addresses, before a lockout.",
+    )
+    ticket_rate_limit: int = Field(
+        default=30, ge=1,
+        description="Tickets one kiosk (or staff member) may issue per ticket rate window.",
+    )
+    ticket_rate_window_seconds: int = Field(
+        default=60, ge=1, description="The window of `ticket_rate_limit`, in seconds."
+    )
+    status_rate_limit: int = Field(
+        default=60, ge=1,
+        description="Requests for one ticket's status (page, JSON, websocket) per window.",
+    )
+    status_rate_window_seconds: int = Field(
+        default=60, ge=1, description="The window of `status_rate_limit`, in seconds."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object per log line (for journald/Loki/Elasticsearch).",
+    )
     priority_streak: int = Field(
         default=3,
         ge=1,

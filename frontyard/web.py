@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from frontyard import auth, database, i18n
-from frontyard.errors import TooManyRequests
 from frontyard.guards import DEVICE_COOKIE, current_user, db, sign_in, sign_out
 from frontyard.i18n import gettext as _
+from frontyard.ratelimit import RateLimited, try_again_in
 from frontyard.templating import render
 
 DEVICE_COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
@@ -50,8 +51,9 @@ async def login_submit(request: Request) -> Response:
     target = safe_next(str(form.get("next", "")))
     address = request.client.host if request.client else "unknown"
     throttle: auth.LoginThrottle = request.app.state.login_throttle
-    if throttle.is_locked(username, address):
-        raise TooManyRequests(_("Too many failed sign-ins. Wait 15 minutes and try again."))
+    wait = throttle.retry_after(username, address)
+    if wait > 0:
+        raise RateLimited(_("Too many failed sign-ins.") + " " + try_again_in(wait), wait)
     user = None
     if username and password:
         with db(request) as session:
@@ -104,7 +106,8 @@ async def pair_device(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     """200 when the database answers, 503 when it does not."""
-    reachable = database.is_reachable(request.app.state.engine)
+    # In a thread: a busy database must not stall the event loop (and every websocket).
+    reachable = await run_in_threadpool(database.is_reachable, request.app.state.engine)
     body = {"status": "ok" if reachable else "unavailable",
             "database": "ok" if reachable else "unreachable"}
     return JSONResponse(body, status_code=200 if reachable else 503)

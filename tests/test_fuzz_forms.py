@@ -1,0 +1,153 @@
+"""Hypothesis against the HTML forms: whatever a browser (or a script) posts, the answer is a
+page or a redirect below 500, never a half-written record, and redirects stay on this site."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from frontyard.app import create_app
+from tests.conftest import PASSWORDS, log_in, make_client
+from tests.consistency import problems
+from tests.screens_support import office as office  # a fixture, used by name
+
+FORM_SETTINGS = settings(max_examples=25, deadline=None, database=None,
+                         suppress_health_check=list(HealthCheck))
+# Anything a form field can carry (no lone surrogates: they cannot be encoded in UTF-8).
+field_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
+tricky = st.sampled_from(["", " ", "0", "-1", "2**31", "99999999999999999999", "null", "<b>",
+                          "'; DROP TABLE visit; --", "../../etc/passwd", "//evil.example/",
+                          "https://evil.example/", "/\\evil.example", "%00", "\u202e", "ａｄｍｉｎ",
+                          "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "1e9"])
+value = st.one_of(field_text, tricky)
+
+
+def assert_stays_here(response) -> None:  # type: ignore[no-untyped-def]
+    """A redirect never leaves the site (open redirects are a phishing tool)."""
+    if response.is_redirect:
+        target = urlsplit(response.headers["location"])
+        assert not target.scheme and not target.netloc, response.headers["location"]
+        assert response.headers["location"].startswith("/")
+        assert not response.headers["location"].startswith(("//", "/\\"))
+
+
+@pytest.fixture
+def roomy_app(settings):  # type: ignore[no-untyped-def]
+    """The app with sign-in limits high enough that fuzzing reaches the password check."""
+    return create_app(settings.model_copy(update={
+        "login_max_failures": 10_000, "login_max_failures_per_address": 10_000,
+        "login_max_failures_per_account": 10_000}))
+
+
+def test_login_form(roomy_app, users, engine):
+    """Any user name, password and return path: 303, 401 or 422-ish pages, never a 5xx."""
+    with make_client(roomy_app) as client:
+
+        @FORM_SETTINGS
+        @given(username=value, password=value, target=value,
+               extra=st.dictionaries(field_text, value, max_size=3))
+        def post(username: str, password: str, target: str, extra: dict[str, str]) -> None:
+            data = {**extra, "username": username, "password": password, "next": target}
+            response = client.post("/login", data=data, follow_redirects=False)
+            assert response.status_code in {303, 401}, response.text[:500]
+            assert_stays_here(response)
+
+        post()
+        # A real sign-in with a hostile return path still lands on this site.
+        client.cookies.clear()
+        response = client.post("/login", data={"username": users[next(iter(users))],
+                                                "password": PASSWORDS[next(iter(users))],
+                                                "next": "//evil.example/"},
+                               follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/"
+    assert problems(engine) == []
+
+
+def test_locale_switch(client):
+    """Any language code and return path: a redirect on this site or a 404 page."""
+
+    @FORM_SETTINGS
+    @given(code=value, target=value)
+    def switch(code: str, target: str) -> None:
+        response = client.get("/locale/x", params={"next": target}, follow_redirects=False)
+        assert response.status_code == 404
+        response = client.get("/locale/" + quote(code, safe=""), params={"next": target},
+                              follow_redirects=False)
+        assert response.status_code in {303, 404}, response.text[:500]
+        assert_stays_here(response)
+
+    switch()
+
+
+def test_audit_filters(admin_client):
+    """Any dates in the audit filters: the page or the CSV, or a 422 saying how to write dates."""
+
+    @FORM_SETTINGS
+    @given(first=value, last=value, path=st.sampled_from(["/admin/audit", "/admin/audit.csv"]))
+    def filter_audit(first: str, last: str, path: str) -> None:
+        response = admin_client.get(path, params={"from": first, "to": last})
+        assert response.status_code in {200, 422}, response.text[:500]
+
+    filter_audit()
+
+
+def test_forms_are_refused_to_the_wrong_roles(roomy_app, users):
+    """Fuzzing signed in as staff: the admin filters stay closed whatever is sent."""
+    with make_client(roomy_app) as client:
+        staff = next(role for role in users if role.value == "staff")
+        log_in(client, users[staff], PASSWORDS[staff])
+
+        @FORM_SETTINGS
+        @given(first=value, last=value)
+        def filter_audit(first: str, last: str) -> None:
+            response = client.get("/admin/audit", params={"from": first, "to": last})
+            assert response.status_code == 403
+
+        filter_audit()
+
+
+def test_staff_terminal_forms(app, staff_client, office, engine):
+    """Any counter, services, ticket, action, reason or target service posted to the staff
+    terminal: a page, a redirect or a refusal below 500, and the queue stays whole."""
+    from tests.screens_support import HTMX, issue, open_counter
+
+    for codes in (["residents", "insurance"], ["residents"], ["tax"]):
+        issue(app, office, codes)
+    open_counter(staff_client, office, "1", ["residents", "insurance", "tax"])
+    ids = st.one_of(st.integers(-2, 40).map(str), value)
+    actions = st.one_of(st.sampled_from(["call", "recall", "start", "advance", "complete",
+                                         "no-show", "return", "hold", "release", "transfer",
+                                         "cancel"]), field_text.filter(lambda t: "/" not in t))
+
+    accepted: set[str] = set()
+
+    @settings(FORM_SETTINGS, max_examples=60)
+    @given(form=st.sampled_from(["open", "close", "call-next", "task"]), counter_id=ids,
+           service_ids=st.lists(ids, max_size=4), task_id=ids, action=actions, reason=value,
+           whole_visit=st.sampled_from(["1", "0", "", "yes"]), htmx=st.booleans())
+    def post(form: str, counter_id: str, service_ids: list[str], task_id: str, action: str,
+             reason: str, whole_visit: str, htmx: bool) -> None:
+        headers = HTMX if htmx else {}
+        if form == "open":
+            response = staff_client.post("/counter/open", headers=headers, data={
+                "counter_id": counter_id, "service_id": service_ids}, follow_redirects=False)
+        elif form == "task":
+            response = staff_client.post(
+                f"/counter/tasks/{quote(task_id, safe='')}/{quote(action, safe='')}",
+                headers=headers, follow_redirects=False,
+                data={"reason": reason, "whole_visit": whole_visit,
+                      "service_id": service_ids[0] if service_ids else counter_id})
+        else:
+            response = staff_client.post(f"/counter/{form}", headers=headers,
+                                         follow_redirects=False)
+        assert response.status_code < 500, response.text[:500]
+        assert_stays_here(response)
+        assert problems(engine) == []
+        if response.status_code in {200, 303}:
+            accepted.add(form)
+
+    post()
+    assert accepted & {"task", "call-next"}, "no action got through: the fuzzing is blind"
