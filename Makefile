@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCALES := ja ja_easy en zh_Hans zh_Hant ko vi pt_BR es tl ne id
 PYTEST_ARGS ?=
+# Past days of demo history `make run` plays through the queue engine (0: none).
+DEMO_DAYS ?= 30
 
 .PHONY: run test lint i18n-extract i18n-update i18n-init migration clean
 
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 ## Serve Frontyard on SQLite with demo data.
 run: $(STAMP)
 	$(BIN)/frontyard db upgrade
-	$(BIN)/frontyard demo
+	$(BIN)/frontyard demo --days $(DEMO_DAYS)
 	$(BIN)/frontyard serve
 
 ## Run the whole test suite (browser tests included).

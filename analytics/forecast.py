@@ -12,8 +12,9 @@ import calendar
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -161,3 +162,18 @@ def arrival_history(session: Session, start: date, end: date, office_id: int | N
         if count:
             history[local_date][hour] = int(count)
     return dict(sorted(history.items()))
+
+
+#: How far back `usually_busy_today` learns from.
+USUALLY_BUSY_HISTORY_DAYS = 365
+
+
+def usually_busy_today(session: Session, office_id: int, tz: ZoneInfo,
+                       now: datetime) -> list[BusyHour]:
+    """The public crowding page's "usually busy" profile: today's hours (local to `tz`), each
+    rated against the office's busiest ordinary hour, learned from the tickets of the year
+    before today. Empty when there is no history or the office is usually closed today."""
+    today = now.astimezone(tz).date()
+    history = arrival_history(session, today - timedelta(days=USUALLY_BUSY_HISTORY_DAYS),
+                              today - timedelta(days=1), office_id)
+    return usually_busy(learn(history), today) if history else []

@@ -1,8 +1,10 @@
 """Keeping the rollup tables equal to what the event log says.
 
 Writers call `apply_events` (or `record_event_rollups` for one event) in the transaction that
-writes the events. It replays the affected visits and counters with and without the new events
-and adds the difference, so events that arrive late or out of order are still counted right.
+writes the events; the queue engine instead hands each event to `defer_rollups`, and the
+session applies them all at once just before it commits (one replay per visit per transaction).
+Either way the affected visits and counters are replayed with and without the new events and
+the difference is added, so events that arrive late or out of order are still counted right.
 `rebuild_rollups` recomputes everything from the log (after an import, or to repair).
 """
 
@@ -11,13 +13,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from functools import cache
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from analytics.models import (
@@ -104,24 +110,39 @@ def _weekday(table: Table, key: tuple[Any, ...]) -> int:
 
 
 def write_deltas(session: Session, deltas: Deltas) -> None:
-    """Add the deltas to the rollup rows (insert or increment), in key order to avoid deadlocks."""
+    """Add the deltas to the rollup rows (insert or increment), in key order to avoid deadlocks.
+
+    One statement per table, run once with every row (executemany): each row carries all the
+    table's value columns (zeros where nothing changed), so the statement has one shape, is
+    compiled once per process, and its rows are locked in key order."""
     dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for table in ROLLUP_TABLES:
-        rows = sorted((key, changes) for (owner, key), changes in deltas.items()
-                      if owner is table)
-        for key, changes in rows:
-            changed = {column: value for column, value in changes.items() if value}
-            if not changed:
-                continue
-            values = {**dict(zip(KEYS[table], key, strict=True)),
-                      "weekday": _weekday(table, key), **changed}
-            statement = upsert(table).values(values)
-            statement = statement.on_conflict_do_update(
-                index_elements=list(KEYS[table]),
-                set_={column: table.c[column] + statement.excluded[column] for column in changed},
-            )
-            session.execute(statement)
+        columns = _value_columns(table)
+        rows = []
+        for key, changes in sorted((key, changes) for (owner, key), changes in deltas.items()
+                                   if owner is table):
+            if any(changes.values()):
+                rows.append({**dict(zip(KEYS[table], key, strict=True)),
+                             "weekday": _weekday(table, key),
+                             **{column: changes.get(column, 0) for column in columns}})
+        if rows:
+            session.execute(_upsert(dialect, table), rows)
+
+
+def _value_columns(table: Table) -> list[str]:
+    """The running totals of a rollup table (everything but the key and the weekday)."""
+    return [column.name for column in table.c if column.name not in (*KEYS[table], "weekday")]
+
+
+@cache
+def _upsert(dialect: str, table: Table) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE SET total = total + excluded.total, for every total."""
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(KEYS[table]),
+        set_={column: table.c[column] + statement.excluded[column]
+              for column in _value_columns(table)})
 
 
 def check_timezone(session: Session, tz: Zone, *, claim: bool = False) -> None:
@@ -173,6 +194,56 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
 def record_event_rollups(session: Session, event: Event, tz: Zone = DEFAULT_TIMEZONE) -> None:
     """Update the rollups for one event just added to `session`."""
     apply_events(session, [event], tz)
+
+
+#: Where a session keeps the events `defer_rollups` was given, until it commits.
+_PENDING = "analytics.pending_events"
+
+
+def defer_rollups(session: OrmSession, event: Event) -> None:
+    """Count `event` in the rollups when the session commits, in that same transaction.
+
+    The engine writes several events per action and many actions per transaction (the demo
+    history writes a day at a time); replaying each visit once at commit is far cheaper than
+    once per event, and each event is still applied exactly once."""
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+def stored_timezone(session: Session) -> str | None:
+    """The time zone the rollups are kept in, or None before anything was written."""
+    return session.execute(select(rollup_settings.c.timezone)).scalar_one_or_none()
+
+
+def claim_timezone(session: Session, tz: Zone) -> bool:
+    """Adopt `tz` if the rollups have no zone yet; False if they are kept in another one."""
+    check = stored_timezone(session)
+    if check is None:
+        check_timezone(session, tz, claim=True)
+        return True
+    return check == zone_of(tz).key
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _apply_deferred(session: OrmSession) -> None:
+    """Apply the deferred events of the transaction about to commit.
+
+    Writers keep to the zone the rollups are already in (a queue action must never fail over
+    analytics); the page refuses to read them in another zone until they are rebuilt."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # Events of a rolled-back savepoint are no longer in the session: they never happened.
+    events = [event for event in pending if event in session]
+    if events:
+        assert isinstance(session, Session)
+        apply_events(session, events, stored_timezone(session) or DEFAULT_TIMEZONE)
+
+
+@sa_event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_deferred(session: OrmSession, previous_transaction: SessionTransaction) -> None:
+    """An outer rollback drops every deferred event with the rows it undid."""
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _diff(deltas: Deltas, after: list[Fact], before: list[Fact], tz: Zone) -> None:
@@ -248,7 +319,7 @@ def _stream(session: Session, *conditions: Any, order: Any) -> Iterator[EventLik
 def _insert_all(session: Session, deltas: Deltas) -> None:
     """Bulk-insert freshly computed rows (the tables were emptied first)."""
     for table in ROLLUP_TABLES:
-        value_columns = [c.name for c in table.c if c.name not in KEYS[table] + ("weekday",)]
+        value_columns = _value_columns(table)
         batch = []
         for (owner, key), changes in deltas.items():
             if owner is table and any(changes.values()):
@@ -258,4 +329,3 @@ def _insert_all(session: Session, deltas: Deltas) -> None:
                 batch.append(row)
         for start in range(0, len(batch), 5000):
             session.execute(insert(table), batch[start:start + 5000])
-

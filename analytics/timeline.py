@@ -18,7 +18,11 @@ from zoneinfo import ZoneInfo
 from analytics.models import NO_COUNTER, NO_SERVICE, NO_STAFF, NO_STEP
 from counter.models import EventKind
 
-COUNTER_KINDS = frozenset({EventKind.COUNTER_OPENED, EventKind.COUNTER_CLOSED})
+#: Events about a counter rather than a visit. A change of services while open ends one open
+#: interval and starts the next (with the new services).
+COUNTER_KINDS = frozenset({EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES,
+                           EventKind.COUNTER_CLOSED})
+_OPENINGS = frozenset({EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES})
 _ONE_MS = timedelta(milliseconds=1)
 _ONE_HOUR = timedelta(hours=1)
 
@@ -317,12 +321,13 @@ def visit_facts(events: Iterable[EventLike]) -> list[Fact]:
 
 
 def counter_facts(events: Sequence[EventLike], tz: ZoneInfo) -> list[Fact]:
-    """Open time of one counter: each `counter_opened` until that counter's next open/close
-    event, cut at local hour boundaries and shared among the services the opening names."""
+    """Open time of one counter: each `counter_opened` (or change of services) until that
+    counter's next counter event, cut at local hour boundaries and shared among the services
+    the opening names."""
     ordered = sorted((e for e in events if e.kind in COUNTER_KINDS), key=event_order)
     facts: list[Fact] = []
     for opened, following in pairwise(ordered):
-        if opened.kind == EventKind.COUNTER_OPENED:
+        if opened.kind in _OPENINGS:
             facts.extend(_open_facts(opened, following.at, tz))
     return facts
 

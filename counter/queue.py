@@ -41,6 +41,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from analytics.rollups import defer_rollups
 from counter.models import (
     Counter,
     CounterService,
@@ -369,6 +370,8 @@ def _record(session: Session, kind: EventKind, now: datetime, *, office_id: int,
         step=step, counter_id=counter_id, staff_user_id=user_id, data=data,
     )
     session.add(event)
+    # The analytics rollups count it when this transaction commits (same transaction).
+    defer_rollups(session, event)
     return event
 
 
@@ -396,7 +399,7 @@ def _enqueue(session: Session, task: Task, visit: Visit, now: datetime, user_id:
     task.counter_id = None
     task.staff_user_id = None
     task.hold_reason = None
-    _record_task(session, EventKind.QUEUED, now, task, visit, user_id, **data)
+    _record_task(session, EventKind.QUEUED, now, task, visit, user_id, with_step=True, **data)
 
 
 def _route(session: Session, visit: Visit, now: datetime, user_id: int | None) -> Task | None:

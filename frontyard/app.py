@@ -75,6 +75,16 @@ async def _purge_hourly(settings: Settings, engine: Engine,
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
+def _claim_analytics_timezone(settings: Settings, engine: Engine) -> None:
+    """Empty analytics rollups adopt the city's zone; warn when they are kept in another."""
+    from analytics.rollups import claim_timezone
+
+    with database.session_scope(engine) as session:
+        if not claim_timezone(session, settings.tz):
+            log.warning("the analytics rollups are kept in another time zone than %s; run "
+                        "`frontyard analytics rebuild`", settings.timezone)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application; the database must already be migrated."""
     settings = settings or Settings()
@@ -84,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.check_migrations:
             database.ensure_migrated(engine)
+            _claim_analytics_timezone(settings, engine)
         hub: Hub = app.state.hub
         hub.bind_loop(asyncio.get_running_loop())
         bridge = None

@@ -151,14 +151,71 @@ def device_add(name: str, kind: str) -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option("--days", default=0, show_default=True, type=click.IntRange(0, 3660),
+              help="Also play this many past days (weekdays) of history through the queue "
+                   "engine, for the analytics.")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the demo history.")
+def demo(days: int, seed: int) -> None:
     """Seed demo offices, services, counters, users and devices (safe to run again)."""
     from frontyard.demo import seed_demo
 
     settings = load_settings()
     engine = migrated_engine(settings)
-    for line in seed_demo(engine, settings):
+    for line in seed_demo(engine, settings, days=days, seed=seed):
         click.echo(line)
+
+
+@main.group()
+def analytics() -> None:
+    """Processing-time and staffing analytics."""
+
+
+@analytics.command("rebuild")
+@click.option("--office", default=None, help="Rebuild one office (its code); default: all.")
+def analytics_rebuild(office: str | None) -> None:
+    """Recompute the analytics rollups from the event log (in FRONTYARD_TIMEZONE)."""
+    from sqlmodel import select
+
+    from analytics.rollups import rebuild_rollups
+    from counter.models import Office
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    with database.session_scope(engine) as session:
+        office_id = None
+        if office is not None:
+            found = session.exec(select(Office).where(Office.code == office)).first()
+            if found is None:
+                click.echo(f"No office with the code {office!r}.", err=True)
+                sys.exit(2)
+            office_id = found.id
+        rebuild_rollups(session, office_id, settings.tz)
+    click.echo(f"Rebuilt the analytics of {office or 'every office'} from the event log "
+               f"(time zone {settings.timezone}).")
+
+
+@analytics.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def analytics_import(file: Path) -> None:
+    """Import past events from another ticket system (CSV, see docs/analytics.md): all rows
+    or, if any is wrong, none (each problem is listed with its line number)."""
+    from analytics.importer import ImportRejected, import_events
+    from frontyard.i18n import use_locale
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    try:
+        # The command line speaks English, like the rest of this tool's output.
+        with use_locale("en"), database.session_scope(engine) as session:
+            result = import_events(session, file.read_bytes(), settings.tz)
+    except ImportRejected as rejected:
+        for problem in rejected.problems:
+            click.echo(f"{file}:{problem.line}: {problem.message}")
+        click.echo(f"{file}: {len(rejected.problems)} problem(s); nothing was imported.",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Imported {result.events} events of {result.visits} visits "
+               f"({result.first:%Y-%m-%d} – {result.last:%Y-%m-%d}).")
 
 
 @main.group()

@@ -132,10 +132,20 @@ def seed_demo_queue(session: Session, office: Office, staff: User,
     return lines
 
 
-def seed_demo(engine: Engine, settings: Settings) -> Iterator[str]:
-    """Seed everything a demo needs; yields lines to print (logins, pairing links)."""
+def seed_demo(engine: Engine, settings: Settings, days: int = 0,
+              seed: int = 2026) -> Iterator[str]:
+    """Seed everything a demo needs; yields lines to print (logins, pairing links).
+
+    With `days`, the working days among the last `days` days before today are played through
+    the queue engine first (`frontyard.demo_history`), so the analytics have a history."""
+    from analytics.rollups import claim_timezone
+    from frontyard.demo_history import generate_history
+
+    rules = queue.QueueRules.from_settings(settings)
     with session_scope(engine) as session:
         office = seed_structure(session)
+        office_code = office.code
+        claim_timezone(session, settings.tz)
         for name, role in [("admin", Role.ADMIN), ("manager", Role.MANAGER),
                            ("staff", Role.STAFF)]:
             if session.exec(select(User).where(User.username == name)).first() is None:
@@ -146,14 +156,18 @@ def seed_demo(engine: Engine, settings: Settings) -> Iterator[str]:
             if session.exec(select(Device).where(Device.name == name)).first() is None:
                 _, _, code = create_device(session, name, kind, office_id=office.id)
                 links.append((name, f"{settings.base_url}/device/pair/{code}"))
+    history = list(generate_history(engine, office_code, days, end=utcnow().astimezone(
+        settings.tz).date(), seed=seed, rules=rules)) if days else []
+    with session_scope(engine) as session:
+        office = session.exec(select(Office).where(Office.code == office_code)).one()
         queue_lines: list[str] = []
         if queue_is_empty(session, office):
             staff = session.exec(select(User).where(User.username == "staff")).one()
-            queue_lines = seed_demo_queue(session, office, staff,
-                                          queue.QueueRules.from_settings(settings))
+            queue_lines = seed_demo_queue(session, office, staff, rules)
     yield "Demo data is ready. Demo logins (user / password):"
     for name, password in DEMO_PASSWORDS.items():
         yield f"  {name:<8} {password}"
     for name, link in links:
         yield f"  pairing link for {name} (one use): {link}"
+    yield from history
     yield from queue_lines

@@ -177,6 +177,11 @@ def translations(code: str) -> NullTranslations:
     if path.exists():
         with path.open("rb") as po_file:
             catalog = read_po(po_file, locale=BY_CODE[code].babel_tag)
+        # An untranslated plural entry (msgstr[0] "") would otherwise be compiled and shadow
+        # the fallback: "3 person" in English instead of easy Japanese's Japanese, or "people".
+        for message in list(catalog):
+            if message.id and isinstance(message.string, tuple) and not any(message.string):
+                catalog.delete(message.id, message.context)
         buffer = io.BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         buffer.seek(0)

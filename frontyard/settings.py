@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         description="Where a transferred ticket joins the target queue: at the front, at its "
         "original place (by when it first joined a queue), or at the back.",
     )
+    kiosk_idle_seconds: int = Field(
+        default=60, ge=5,
+        description="Seconds without a touch before a kiosk shows its privacy countdown.",
+    )
+    kiosk_countdown_seconds: int = Field(
+        default=15, ge=1,
+        description="Length of that countdown; then the kiosk clears everything and restarts.",
+    )
     check_migrations: bool = Field(
         default=True,
         description="Refuse to start when the database is not migrated to the latest revision.",

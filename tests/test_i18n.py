@@ -206,3 +206,17 @@ def test_catalogs_compile_and_translate():
     assert i18n.translations("en").gettext("Sign in") == "Sign in"
     assert i18n.translations("ja_easy").gettext("Sign in") in {"ログイン", "ろぐいん"}
     assert isinstance(io.BytesIO, type)
+
+
+@pytest.mark.parametrize("code", [language.code for language in i18n.LANGUAGES])
+def test_untranslated_plurals_fall_back_instead_of_showing_the_singular(code):
+    """A plural not yet translated uses the fallback language, or English in the right number."""
+    fallback = i18n.FALLBACKS.get(code)
+    for message in _catalog(code):
+        if not (message.id and isinstance(message.id, tuple)) or any(message.string):
+            continue
+        singular, plural = message.id
+        got = i18n.translations(code).ngettext(singular, plural, 3)
+        expected = (i18n.translations(fallback).ngettext(singular, plural, 3) if fallback
+                    else plural)
+        assert got == expected, (code, singular)

@@ -186,7 +186,7 @@ def test_call_start_steps_and_complete(engine, world):
     assert done.state == TaskState.DONE and done.done_at == at(11)
     logged = events(engine, task_id=task.id)
     assert [(e.kind, e.step) for e in logged] == [
-        (EventKind.QUEUED, None), (EventKind.CALLED, None), (EventKind.RECALLED, None),
+        (EventKind.QUEUED, "受付"), (EventKind.CALLED, None), (EventKind.RECALLED, None),
         (EventKind.STARTED, "受付"), (EventKind.STEP, "確認"), (EventKind.STEP, "交付"),
         (EventKind.DONE, "交付"),
     ]

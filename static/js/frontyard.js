@@ -8,4 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
     const focusTarget = event.target && event.target.querySelector && event.target.querySelector("[data-autofocus]");
     if (focusTarget) focusTarget.focus();
   });
+  // Print buttons (the kiosk's guide and ticket, the counter's forms): print CSS does the rest.
+  document.body.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("[data-print]");
+    if (button) window.print();
+  });
 });
