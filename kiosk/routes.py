@@ -30,6 +30,7 @@ from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
 from frontyard.i18n import lazy_gettext
+from frontyard.ratelimit import limit_ticket_issuing
 from frontyard.templating import render
 from frontyard.web import safe_next
 from kiosk import entry, flow, forms
@@ -452,6 +453,9 @@ async def kiosk_issue(request: Request) -> Response:
             return state, None
         if state.kiosk.details is not None and not without_details and not consent:
             return state, _("Tick the box to agree, or issue the ticket without your details.")
+        # Counted only when a ticket is really about to be issued (a double tap is not);
+        # a refusal rolls the transaction back and shows the 429 page with Retry-After.
+        limit_ticket_issuing(request)
         visit = flow.issue_visit(session, state.kiosk, state.catalog,
                                  with_details=not without_details, rules=rules)
         realtime.announce(session, hub, QUEUE_TOPIC.format(office_id=visit.office_id),

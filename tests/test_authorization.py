@@ -59,6 +59,25 @@ EXPECTED: dict[str, Access] = {
     "GET /admin/audit": Access.ADMIN,
     "GET /admin/audit.csv": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
+    "POST /kiosk/start": Access.KIOSK,
+    "POST /kiosk/display": Access.KIOSK,
+    "POST /kiosk/reset": Access.KIOSK,
+    "GET /kiosk/events": Access.KIOSK,
+    "POST /kiosk/events": Access.KIOSK,
+    "GET /kiosk/questions": Access.KIOSK,
+    "POST /kiosk/questions": Access.KIOSK,
+    "POST /kiosk/questions/reset": Access.KIOSK,
+    "GET /kiosk/guide": Access.KIOSK,
+    "GET /kiosk/details": Access.KIOSK,
+    "POST /kiosk/details": Access.KIOSK,
+    "GET /kiosk/confirm": Access.KIOSK,
+    "GET /kiosk/ticket": Access.KIOSK,
+    "POST /kiosk/ticket": Access.KIOSK,
+    # A visit's personal details and filled-in forms: staff only (every view is audited).
+    "GET /forms/visit/{visit_id:int}": Access.STAFF,
+    "GET /forms/visit/{visit_id:int}/details/edit": Access.STAFF,
+    "POST /forms/visit/{visit_id:int}/details": Access.STAFF,
+    "GET /forms/visit/{visit_id:int}/print/{form_id}": Access.STAFF,
     "GET /counter": Access.STAFF,
     "POST /counter/open": Access.STAFF,
     "POST /counter/close": Access.STAFF,
@@ -84,6 +103,11 @@ EXPECTED: dict[str, Access] = {
                       "hold", "release", "transfer", "cancel")},
     "GET /api/openapi.json": Access.PUBLIC,
     "GET /analytics": Access.MANAGER,
+    "GET /analytics/whatif": Access.MANAGER,
+    "GET /analytics/export/{file}": Access.MANAGER,
+    # Importing history rewrites the analytics: admins only.
+    "GET /analytics/import": Access.ADMIN,
+    "POST /analytics/import": Access.ADMIN,
     # Loopback scrapers are let in too; the test client is not on loopback.
     "GET /metrics": Access.ADMIN,
     "GET /static/{path}": Access.PUBLIC,
@@ -93,7 +117,8 @@ EXPECTED: dict[str, Access] = {
 #: endpoint and at worst finds nothing.
 PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task_id": "999999",
                "task_id:int": "999999", "counter_id:int": "999999", "office": "main",
-               "action": "call", "path": "css/frontyard.css"}
+               "action": "call", "path": "css/frontyard.css", "visit_id:int": "999999",
+               "form_id": "no-such-form", "file": "no-such-export.csv"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

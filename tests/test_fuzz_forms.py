@@ -154,3 +154,161 @@ def test_staff_terminal_forms(app, staff_client, office, engine):
 
     post()
     assert accepted & {"task", "call-next"}, "no action got through: the fuzzing is blind"
+
+
+# --- The kiosk, the visit's forms, the analytics pages ----------------------------------------
+
+
+@pytest.fixture
+def kiosk_client(app, engine):  # type: ignore[no-untyped-def]
+    """A paired kiosk of the demo office, with the ticket limit out of the way."""
+    from frontyard.auth import DeviceKind, create_device
+    from frontyard.database import session_scope
+    from frontyard.demo import seed_structure
+
+    with session_scope(engine) as session:
+        office_id = seed_structure(session).id
+        _, token, _ = create_device(session, "fuzz-lobby", DeviceKind.KIOSK, office_id=office_id)
+    roomy = create_app(app.state.settings.model_copy(update={"ticket_rate_limit": 100_000}))
+    with make_client(roomy) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        yield client
+
+
+def test_kiosk_forms(kiosk_client, engine):
+    """A resident (or a script) posting anything at each kiosk step, in any order: pages and
+    redirects below 500, and no visit without its tasks, events or a unique number."""
+    import re
+
+    from tests.test_kiosk_routes import MOVING_IN_ANSWERS, PERSON
+
+    kiosk_client.post("/kiosk/start", data={"locale": "en"})
+    events = re.findall(r'name="event" value="([a-z_]+)"', kiosk_client.get("/kiosk/events").text)
+    assert events, "the events screen lists no life event"
+    field = st.one_of(st.sampled_from([*PERSON, *MOVING_IN_ANSWERS, "asked", "action",
+                                       "consent", "without_details", "toggle", "next", "keep"]),
+                      field_text)
+    forms = st.dictionaries(field, st.one_of(value, st.lists(value, max_size=3)), max_size=6)
+    steps = st.sampled_from(["/kiosk/start", "/kiosk/events", "/kiosk/questions",
+                             "/kiosk/questions/reset", "/kiosk/details", "/kiosk/ticket",
+                             "/kiosk/display", "/kiosk/reset"])
+    accepted: set[str] = set()
+
+    @settings(FORM_SETTINGS, max_examples=60)
+    @given(path=steps, data=forms, locale=st.one_of(st.sampled_from(["en", "ja", "vi"]), value),
+           chosen=st.lists(st.sampled_from(events), max_size=3),
+           answers=st.fixed_dictionaries({}, optional={key: st.one_of(
+               st.just(answer), value) for key, answer in MOVING_IN_ANSWERS.items()}))
+    def post(path: str, data: dict, locale: str, chosen: list[str],  # type: ignore[type-arg]
+             answers: dict[str, str]) -> None:
+        if path == "/kiosk/start":
+            data = {**data, "locale": locale}
+        elif path == "/kiosk/events":
+            data = {**data, "event": chosen}
+        elif path == "/kiosk/questions":
+            data = {**data, **answers, "asked": list(answers)}
+        elif path == "/kiosk/details":
+            data = {**PERSON, **data}
+        response = kiosk_client.post(path, data=data, follow_redirects=False)
+        assert response.status_code < 500, response.text[:500]
+        assert_stays_here(response)
+        if response.status_code == 303:
+            accepted.add(path)
+
+    post()
+    assert problems(engine) == []
+    assert {"/kiosk/start", "/kiosk/events"} <= accepted, accepted
+
+
+def test_visit_details_form(app, staff_client, engine):
+    """Staff correcting a visit's details with anything typed: a page, never a 5xx; a refused
+    correction leaves the stored details exactly as they were."""
+    from counter import queue
+    from counter.models import VisitDetails
+    from frontyard.database import session_scope
+    from frontyard.demo import seed_structure
+    from tests.test_kiosk_routes import PERSON
+
+    with session_scope(engine) as session:
+        office_id = seed_structure(session).id
+        visit = queue.issue_ticket(session, office_id=office_id, service_codes=["residents"],
+                                   details={"name": "山田 太郎"})
+        visit_id = visit.id
+
+    def stored() -> dict:  # type: ignore[type-arg]
+        from sqlmodel import Session
+
+        with Session(engine) as session:
+            details = session.get(VisitDetails, visit_id)
+            return dict(details.data) if details else {}
+
+    @FORM_SETTINGS
+    @given(data=st.dictionaries(st.one_of(st.sampled_from(list(PERSON)), field_text), value,
+                                max_size=6), base=st.booleans())
+    def save(data: dict, base: bool) -> None:  # type: ignore[type-arg]
+        before = stored()
+        form = {**PERSON, **data} if base else data
+        response = staff_client.post(f"/forms/visit/{visit_id}/details", data=form,
+                                     follow_redirects=False)
+        assert response.status_code < 500, response.text[:500]
+        if response.status_code >= 400:
+            assert stored() == before
+        assert_stays_here(response)
+        seen.add(response.status_code)
+
+    seen: set[int] = set()
+    save()
+    assert seen & {200, 303} and seen & {400, 422}, seen
+    assert problems(engine) == []
+
+
+def test_analytics_filters(manager_client):
+    """Any period, office, service, step, weekdays, target or plan on the analytics pages and
+    exports: a page, a file or a 4xx explaining what to fix."""
+    names = st.sampled_from(["start", "end", "office", "service", "step", "weekday", "level",
+                             "minutes", "date", "run", "plan-1-9", "plan-x-y"])
+
+    @FORM_SETTINGS
+    @given(params=st.lists(st.tuples(names, value), max_size=5),
+           path=st.sampled_from(["/analytics", "/analytics/whatif",
+                                 "/analytics/export/waits.csv", "/analytics/export/waits.xlsx",
+                                 "/analytics/export/x.csv"]))
+    def view(params: list[tuple[str, str]], path: str) -> None:
+        response = manager_client.get(path, params=params)
+        assert response.status_code < 500, response.text[:500]
+        seen.add(response.status_code)
+
+    seen: set[int] = set()
+    view()
+    assert 200 in seen and seen & {400, 404, 422}, seen
+
+
+def test_analytics_import_upload(admin_client, engine):
+    """Any uploaded file: imported whole (200) or refused whole (422), never half."""
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from counter.models import Event
+
+    header = "at,kind,office,ticket,service,counter,step\n"
+
+    def events() -> int:
+        with Session(engine) as session:
+            return session.exec(select(func.count()).select_from(Event)).one()
+
+    @settings(FORM_SETTINGS, max_examples=15)
+    @given(body=st.one_of(st.binary(max_size=300), value.map(lambda text: header + text)))
+    def upload(body: bytes | str) -> None:
+        before = events()
+        content = body.encode() if isinstance(body, str) else body
+        response = admin_client.post("/analytics/import",
+                                     files={"file": ("events.csv", content, "text/csv")})
+        assert response.status_code in {200, 422}, response.text[:500]
+        if response.status_code == 422:
+            assert events() == before
+        seen.add(response.status_code)
+
+    seen: set[int] = set()
+    upload()
+    assert 422 in seen, seen
+    assert problems(engine) == []

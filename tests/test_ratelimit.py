@@ -258,3 +258,31 @@ def test_status_page_and_socket_share_the_token_limit(settings, engine, office):
             with pytest.raises(WebSocketDisconnect) as closed:
                 receive(socket)
             assert closed.value.code == 1013
+
+
+def test_kiosk_screens_share_the_ticket_limit(settings, engine):
+    """The kiosk's own issue step counts against the same per-kiosk limit as the API; past
+    it the resident sees the translated 429 page, and no visit is written."""
+    from frontyard.demo import seed_structure
+    from tests.test_kiosk_routes import answer, begin, choose
+
+    with session_scope(engine) as session:
+        office_id = seed_structure(session).id
+        _, token, _ = create_device(session, "lobby-9", DeviceKind.KIOSK, office_id=office_id)
+    app = _app_with(settings, ticket_rate_limit=2)
+    with make_client(app) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+        assert _issue(client, token).status_code == 201  # one through the API
+        statuses = []
+        for _ in range(2):
+            begin(client, "en")
+            choose(client, "certificates")
+            answer(client, {"certificates": ["resident_record"]})
+            statuses.append(client.post("/kiosk/ticket", data={"without_details": "1"},
+                                        follow_redirects=False))
+        assert statuses[0].status_code == 303
+        assert statuses[1].status_code == 429
+        assert "This kiosk has issued many tickets" in statuses[1].text
+        assert int(statuses[1].headers["Retry-After"]) > 0
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Visit)).one() == 2
