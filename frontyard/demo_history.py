@@ -39,7 +39,7 @@ from frontyard.auth import Role, User
 from frontyard.database import session_scope
 
 #: Tickets on an ordinary Tuesday; the other factors multiply it.
-BASE_TICKETS = 26
+BASE_TICKETS = 22
 WEEKDAY_FACTOR = {0: 1.4, 1: 1.0, 2: 0.85, 3: 0.95, 4: 1.15}
 MONTH_END_FACTOR = 1.3
 MOVING_SEASON_FACTOR = 1.6
