@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from markupsafe import escape
 from sqlmodel import Session
@@ -30,6 +31,8 @@ from counter.models import Counter, Service
 from frontyard import i18n
 from frontyard.database import utcnow
 from frontyard.i18n import lazy_gettext
+
+ViewT = TypeVar("ViewT")
 
 #: The board's fixed texts, shown in Japanese and the board's second language.
 BOARD_LABELS: dict[str, Any] = {
@@ -163,6 +166,14 @@ class OfficeScreen:
         return topic_of(self.office_id)
 
 
+def read_per_office(session: Session, audiences: Sequence[OfficeScreen],
+                    read: Callable[[Session, int, datetime], ViewT]) -> dict[int, ViewT]:
+    """Read each office's view once, however many audiences (languages) share it."""
+    now = utcnow()
+    return {office_id: read(session, office_id, now)
+            for office_id in dict.fromkeys(audience.office_id for audience in audiences)}
+
+
 @dataclass(frozen=True)
 class BoardAudience(OfficeScreen):
     """Every call board of one office showing one second language."""
@@ -175,12 +186,8 @@ class BoardAudience(OfficeScreen):
         """One board message per second language, from one reading of the office."""
         payloads: dict[Any, str] = {}
         with Session(app.state.engine) as session:
-            now = utcnow()
-            board_views: dict[int, views.BoardView] = {}
+            board_views = read_per_office(session, audiences, views.board_view)
             for audience in audiences:
-                if audience.office_id not in board_views:
-                    board_views[audience.office_id] = views.board_view(
-                        session, audience.office_id, now)
                 view = board_views[audience.office_id]
                 html = render_fragment(app, "counter/_board_live.html", JAPANESE,
                                        board_context(view, audience.second))
@@ -211,12 +218,8 @@ class CrowdingAudience(OfficeScreen):
         """One message per language, from one reading of the office."""
         payloads: dict[Any, str] = {}
         with Session(app.state.engine) as session:
-            now = utcnow()
-            crowding_views: dict[int, views.CrowdingView] = {}
+            crowding_views = read_per_office(session, audiences, views.crowding_view)
             for audience in audiences:
-                if audience.office_id not in crowding_views:
-                    crowding_views[audience.office_id] = views.crowding_view(
-                        session, audience.office_id, now)
                 html = render_fragment(app, "counter/_crowding_live.html", audience.locale,
                                        crowding_context(crowding_views[audience.office_id]))
                 payloads[audience] = state_message({"crowding-live": html})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -78,8 +79,6 @@ async def choose_locale(request: Request) -> Response:
     """Remember the chosen language in a cookie and go back to the page."""
     code = request.path_params["code"]
     if not i18n.is_supported(code):
-        from starlette.exceptions import HTTPException
-
         raise HTTPException(404)
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     response.set_cookie(i18n.LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="lax",
@@ -93,8 +92,6 @@ async def pair_device(request: Request) -> Response:
         paired = auth.redeem_pairing_code(session, request.path_params["code"])
         session.commit()
     if paired is None:
-        from starlette.exceptions import HTTPException
-
         raise HTTPException(404)
     device, token = paired
     target = "/kiosk" if device.kind == auth.DeviceKind.KIOSK else "/board"
