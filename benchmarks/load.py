@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
+import httpx2  # noqa: E402
 import websockets  # noqa: E402
 
 from tests.processes import Processes, rss_mib, seed  # noqa: E402
@@ -194,7 +194,7 @@ async def read_screen(screen: Screen, stats: Stats, running: asyncio.Event) -> N
             stats.error(f"{screen.kind} socket closed")
 
 
-async def connect_screens(address: str, world: dict[str, Any], staff: list[httpx.AsyncClient],
+async def connect_screens(address: str, world: dict[str, Any], staff: list[httpx2.AsyncClient],
                           stats: Stats, running: asyncio.Event) -> list[Screen]:
     """Every phone, terminal and board, connected through Caddy in batches."""
     base = f"ws://{address}"
@@ -213,7 +213,7 @@ async def connect_screens(address: str, world: dict[str, Any], staff: list[httpx
             compression=None)
         return Screen("board", "", socket)
 
-    async def terminal(number: int, client: httpx.AsyncClient) -> Screen:
+    async def terminal(number: int, client: httpx2.AsyncClient) -> Screen:
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         socket = await websockets.connect(f"{base}/ws/counter", open_timeout=60,
                                           additional_headers={"Cookie": cookie},
@@ -240,12 +240,12 @@ async def connect_screens(address: str, world: dict[str, Any], staff: list[httpx
 # ---------------------------------------------------------------------------------------------
 
 
-async def timed(stats: Stats, kind: str, request: Any) -> httpx.Response | None:
+async def timed(stats: Stats, kind: str, request: Any) -> httpx2.Response | None:
     """Send a request, record its latency; None (and an error) when it failed."""
     started = time.perf_counter()
     try:
         response = await request
-    except httpx.HTTPError as error:
+    except httpx2.HTTPError as error:
         stats.error(f"{kind}: {type(error).__name__}")
         return None
     stats.requests += 1
@@ -256,13 +256,13 @@ async def timed(stats: Stats, kind: str, request: Any) -> httpx.Response | None:
     return response
 
 
-async def sign_in_staff(address: str, world: dict[str, Any]) -> list[httpx.AsyncClient]:
+async def sign_in_staff(address: str, world: dict[str, Any]) -> list[httpx2.AsyncClient]:
     """Fifty staff members, each signed in and at their own counter serving one service."""
     from tests.processes import STAFF_PASSWORD
 
     clients = []
     for number, name in enumerate(world["staff"], start=1):
-        client = httpx.AsyncClient(base_url=f"http://{address}", timeout=60,
+        client = httpx2.AsyncClient(base_url=f"http://{address}", timeout=60,
                                    headers={"Sec-Fetch-Site": "same-origin"})
         response = await client.post("/login", data={"username": name,
                                                       "password": STAFF_PASSWORD})
@@ -276,7 +276,7 @@ async def sign_in_staff(address: str, world: dict[str, Any]) -> list[httpx.Async
     return clients
 
 
-async def run_load(address: str, world: dict[str, Any], staff: list[httpx.AsyncClient],
+async def run_load(address: str, world: dict[str, Any], staff: list[httpx2.AsyncClient],
                    screens: list[Screen], seconds: float, issue_rate: float,
                    call_rate: float, stats: Stats) -> float:
     """Issue and call on schedule for `seconds`; returns the time it really took."""
@@ -291,7 +291,7 @@ async def run_load(address: str, world: dict[str, Any], staff: list[httpx.AsyncC
     holding: dict[int, int | None] = dict.fromkeys(range(1, len(staff) + 1))
     busy: set[int] = set()
     tasks: set[asyncio.Task[None]] = set()
-    kiosk = httpx.AsyncClient(base_url=f"http://{address}", timeout=60)
+    kiosk = httpx2.AsyncClient(base_url=f"http://{address}", timeout=60)
 
     async def issue(n: int) -> None:
         token = world["kiosks"][n % len(world["kiosks"])]

@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ async def run_frontyard(size: int, calls: int) -> tuple[list[float], float, int]
         try:
             base = f"http://127.0.0.1:{port}"
             headers = {"Origin": base, "Sec-Fetch-Site": "same-origin"}
-            async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
+            async with httpx2.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
                 await http.post("/login", data={"username": "bench", "password": PASSWORD})
                 await http.post("/counter/open", data={"counter_id": COUNTER,
                                                         "service_id": ["5"]})
@@ -232,7 +232,7 @@ async def run_frontyard(size: int, calls: int) -> tuple[list[float], float, int]
             server.wait()
 
 
-async def serve_and_complete(http: httpx.AsyncClient) -> None:
+async def serve_and_complete(http: httpx2.AsyncClient) -> None:
     """Finish the called ticket so the counter is free for the next call (not timed)."""
     page = (await http.get("/counter")).text
     marker = 'data-current-task="'
@@ -252,7 +252,7 @@ async def run_baseline(size: int, calls: int) -> tuple[list[float], float]:
             await clients.connect(f"ws://127.0.0.1:{port}/ws", size, [])
             memory = rss_mib(server.pid)
             latencies: list[float] = []
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
                 for _ in range(calls):
                     async def fire() -> None:
                         await http.post("/fire")

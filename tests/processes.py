@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from frontyard import PROJECT_ROOT
 
@@ -52,9 +52,9 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx2.get(url, timeout=1).status_code == 200:
                 return
-        except httpx.HTTPError:
+        except httpx2.HTTPError:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not become healthy in {timeout} s")
@@ -92,7 +92,7 @@ class Processes:
 
     def keep(self, resource: Any) -> Any:
         """Have `close()` close an HTTP client or a websocket (entered as a context)."""
-        if isinstance(resource, httpx.Client):  # possibly in use already: just close it
+        if isinstance(resource, httpx2.Client):  # possibly in use already: just close it
             self.resources.callback(resource.close)
             return resource
         return self.resources.enter_context(resource)
@@ -203,16 +203,16 @@ def seed(database_url: str, kiosks: int = 20, staff: int = 4) -> dict[str, Any]:
         engine.dispose()
 
 
-def staff_client(base_url: str, username: str) -> httpx.Client:
+def staff_client(base_url: str, username: str) -> httpx2.Client:
     """An HTTP client signed in as a staff member through the real form."""
-    client = httpx.Client(base_url=base_url, timeout=30,
+    client = httpx2.Client(base_url=base_url, timeout=30,
                           headers={"Sec-Fetch-Site": "same-origin"})
     response = client.post("/login", data={"username": username, "password": STAFF_PASSWORD})
     assert response.status_code == 303, response.text
     return client
 
 
-def issue(client: httpx.Client, kiosk: str, services: list[str]) -> dict[str, Any]:
+def issue(client: httpx2.Client, kiosk: str, services: list[str]) -> dict[str, Any]:
     """Issue a ticket through the API as a kiosk."""
     response = client.post("/api/v1/tickets", json={"services": services, "locale": "en"},
                            headers={"Authorization": f"Bearer {kiosk}"})

@@ -16,7 +16,7 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from sqlmodel import Session, select
 from websockets.exceptions import ConnectionClosed
@@ -118,7 +118,7 @@ def test_worker_killed_under_connected_screens(processes, engine):
     survivor and get the full, correct state; nothing issued or called is lost."""
     world = seed(processes.database_url)
     survivor, doomed = processes.start_worker(), processes.start_worker()
-    kiosk = processes.keep(httpx.Client(base_url=survivor.url, timeout=30))
+    kiosk = processes.keep(httpx2.Client(base_url=survivor.url, timeout=30))
     staff = processes.keep(staff_client(survivor.url, world["staff"][0]))
     counter = world["counters"]["1"]
     tickets = [issue(kiosk, world["kiosks"][0], ["residents"]) for _ in range(3)]
@@ -166,7 +166,7 @@ def test_worker_killed_under_connected_screens(processes, engine):
     assert problems(engine) == []
 
 
-def _snapshot(client: httpx.Client, world: dict[str, Any]) -> dict[str, Any]:
+def _snapshot(client: httpx2.Client, world: dict[str, Any]) -> dict[str, Any]:
     """What the service says about queues and counters (times aside)."""
     queue = client.get(f"/api/v1/offices/{world['office']}/queue").json()
     counters = {}
@@ -187,7 +187,7 @@ def test_whole_service_restarted_mid_day(processes, engine):
     before, and the next ticket continues the sequence."""
     world = seed(processes.database_url)
     workers = [processes.start_worker(), processes.start_worker()]
-    kiosk = processes.keep(httpx.Client(base_url=workers[0].url, timeout=30))
+    kiosk = processes.keep(httpx2.Client(base_url=workers[0].url, timeout=30))
     clerk = processes.keep(staff_client(workers[1].url, world["staff"][0]))
     other = processes.keep(staff_client(workers[0].url, world["staff"][1]))
     issued = [issue(kiosk, world["kiosks"][n % 3], codes) for n, codes in enumerate(
@@ -205,7 +205,7 @@ def test_whole_service_restarted_mid_day(processes, engine):
         processes.kill(worker)
     workers = [processes.start_worker(w.port) for w in workers]
 
-    clerk = processes.keep(httpx.Client(base_url=workers[1].url, timeout=30,
+    clerk = processes.keep(httpx2.Client(base_url=workers[1].url, timeout=30,
                                         cookies=clerk.cookies,
                                         headers={"Sec-Fetch-Site": "same-origin"}))
     assert _snapshot(clerk, world) == before  # and the staff session survived the restart
@@ -231,7 +231,7 @@ def test_burst_of_kiosks_through_caddy(processes, engine):
     board = Screen(board_socket(processes, f"ws://{address}", world))
     board.wait_for(lambda state: True)
 
-    async def kiosk(number: int, client: httpx.AsyncClient) -> list[str]:
+    async def kiosk(number: int, client: httpx2.AsyncClient) -> list[str]:
         token = world["kiosks"][number]
         numbers = []
         for n in range(50):
@@ -243,8 +243,8 @@ def test_burst_of_kiosks_through_caddy(processes, engine):
         return numbers
 
     async def burst() -> list[str]:
-        async with httpx.AsyncClient(base_url=f"http://{address}", timeout=60,
-                                     limits=httpx.Limits(max_connections=20)) as client:
+        async with httpx2.AsyncClient(base_url=f"http://{address}", timeout=60,
+                                     limits=httpx2.Limits(max_connections=20)) as client:
             results = await asyncio.gather(*(kiosk(n, client) for n in range(20)))
         return [number for numbers in results for number in numbers]
 
