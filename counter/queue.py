@@ -1035,21 +1035,22 @@ def _minutes_between(start: datetime | None, end: datetime) -> int:
 
 def waiting_list(session: Session, *, service_ids: Iterable[int] | None = None,
                  counter_id: int | None = None, office_id: int | None = None,
-                 include_held: bool = True, now: datetime | None = None) -> list[WaitingEntry]:
+                 include_held: bool = True, limit: int | None = None,
+                 now: datetime | None = None) -> list[WaitingEntry]:
     """Tickets waiting (and on hold) in the given services, a counter's services or an office,
-    in call order (priority first, then place in line), with minutes waited."""
+    in call order (priority first, then place in line), with minutes waited.
+
+    `limit` keeps only the first tickets in line; tickets on hold are always all listed,
+    because only this list lets staff release them.
+    """
     now = _now(now)
-    states = [TaskState.WAITING, TaskState.ON_HOLD] if include_held else [TaskState.WAITING]
-    statement = (select(Task, Visit).join(Visit, col(Visit.id) == Task.visit_id)
-                 .where(col(Task.state).in_(states)))
     if counter_id is not None:
         service_ids = _counter_service_ids(session, counter_id)
-    if service_ids is not None:
-        statement = statement.where(col(Task.service_id).in_(list(service_ids)))
-    if office_id is not None:
-        statement = statement.where(Visit.office_id == office_id)
-    rows = session.exec(statement.order_by(
-        col(Visit.priority).desc(), col(Task.ranked_at), col(Task.id))).all()
+    rows = list(session.exec(_waiting_rows(TaskState.WAITING, service_ids, office_id)
+                             .limit(limit)).all())
+    if include_held:
+        rows += session.exec(_waiting_rows(TaskState.ON_HOLD, service_ids, office_id)).all()
+        rows.sort(key=lambda row: (not row[1].priority, row[0].ranked_at or now, row[0].id))
     counts = _task_counts(session, [visit.id for _, visit in rows])  # type: ignore[misc]
     return [
         WaitingEntry(
@@ -1062,6 +1063,18 @@ def waiting_list(session: Session, *, service_ids: Iterable[int] | None = None,
         )
         for task, visit in rows
     ]
+
+
+def _waiting_rows(state: TaskState, service_ids: Iterable[int] | None,
+                  office_id: int | None) -> Any:
+    """The (task, visit) rows in one state, in call order."""
+    statement = (select(Task, Visit).join(Visit, col(Visit.id) == Task.visit_id)
+                 .where(Task.state == state))
+    if service_ids is not None:
+        statement = statement.where(col(Task.service_id).in_(list(service_ids)))
+    if office_id is not None:
+        statement = statement.where(Visit.office_id == office_id)
+    return statement.order_by(col(Visit.priority).desc(), col(Task.ranked_at), col(Task.id))
 
 
 def _task_counts(session: Session, visit_ids: list[int]) -> dict[int, int]:

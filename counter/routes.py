@@ -37,7 +37,7 @@ from counter.screens import (
 )
 from frontyard import audit, i18n
 from frontyard.auth import DeviceKind, Role, User
-from frontyard.database import session_scope, utcnow
+from frontyard.database import read_session, session_scope, utcnow
 from frontyard.errors import Conflict, DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
@@ -116,8 +116,8 @@ def _is_htmx(request: Request) -> bool:
 
 
 def _read(connection: HTTPConnection, reader: Callable[[Session], Any]) -> Any:
-    """Run a read-only function with a session (call it in a worker thread)."""
-    with Session(_engine(connection), expire_on_commit=False) as session:
+    """Run a read-only function with a read session (call it in a worker thread)."""
+    with read_session(_engine(connection)) as session:
         return reader(session)
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from markupsafe import escape
 from sqlmodel import Session
@@ -29,7 +29,7 @@ from sqlmodel import Session
 from counter import queue, views
 from counter.models import Counter, Service
 from frontyard import i18n
-from frontyard.database import utcnow
+from frontyard.database import read_session, utcnow
 from frontyard.i18n import lazy_gettext
 
 ViewT = TypeVar("ViewT")
@@ -178,6 +178,7 @@ def read_per_office(session: Session, audiences: Sequence[OfficeScreen],
 class BoardAudience(OfficeScreen):
     """Every call board of one office showing one second language."""
 
+    render_priority: ClassVar[int] = 0  # the lobby watches the board first
     office_id: int
     second: str
 
@@ -185,7 +186,7 @@ class BoardAudience(OfficeScreen):
     def render_many(cls, app: Any, audiences: Sequence[BoardAudience]) -> dict[Any, str]:
         """One board message per second language, from one reading of the office."""
         payloads: dict[Any, str] = {}
-        with Session(app.state.engine) as session:
+        with read_session(app.state.engine) as session:
             board_views = read_per_office(session, audiences, views.board_view)
             for audience in audiences:
                 view = board_views[audience.office_id]
@@ -210,6 +211,7 @@ def crowding_context(view: views.CrowdingView) -> dict[str, Any]:
 class CrowdingAudience(OfficeScreen):
     """Every public crowding page of one office in one language."""
 
+    render_priority: ClassVar[int] = 2
     office_id: int
     locale: str
 
@@ -217,7 +219,7 @@ class CrowdingAudience(OfficeScreen):
     def render_many(cls, app: Any, audiences: Sequence[CrowdingAudience]) -> dict[Any, str]:
         """One message per language, from one reading of the office."""
         payloads: dict[Any, str] = {}
-        with Session(app.state.engine) as session:
+        with read_session(app.state.engine) as session:
             crowding_views = read_per_office(session, audiences, views.crowding_view)
             for audience in audiences:
                 html = render_fragment(app, "counter/_crowding_live.html", audience.locale,
@@ -270,6 +272,7 @@ def details_context(task: Any, details: Any, message: str | None) -> dict[str, A
 class TerminalAudience(OfficeScreen):
     """The terminal of one counter, in the staff member's language."""
 
+    render_priority: ClassVar[int] = 3  # the caller's terminal also gets its HTTP answer
     office_id: int
     counter_id: int
     locale: str
@@ -278,7 +281,7 @@ class TerminalAudience(OfficeScreen):
     def render_many(cls, app: Any, audiences: Sequence[TerminalAudience]) -> dict[Any, str]:
         """One message per counter and language."""
         payloads: dict[Any, str] = {}
-        with Session(app.state.engine) as session:
+        with read_session(app.state.engine) as session:
             now = utcnow()
             for audience in audiences:
                 view = views.terminal_view(session, audience.counter_id, now)
@@ -353,6 +356,7 @@ def render_statuses(app: Any, wanted: Sequence[tuple[views.ResidentStatus, str]]
 class StatusAudience(OfficeScreen):
     """The status pages of one visit in one language."""
 
+    render_priority: ClassVar[int] = 1
     office_id: int
     visit_id: int
     locale: str
@@ -360,7 +364,7 @@ class StatusAudience(OfficeScreen):
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[StatusAudience]) -> dict[Any, str]:
         """Every watched visit of the office, computed together, rendered per visit."""
-        with Session(app.state.engine) as session:
+        with read_session(app.state.engine) as session:
             statuses = views.resident_statuses(
                 session, sorted({audience.visit_id for audience in audiences}), utcnow())
         payloads: dict[Any, str] = {}

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -36,6 +37,9 @@ from frontyard.i18n import gettext as _
 RECENT_CALLS = 8
 #: How many no-shows the terminal offers to return to the queue.
 NO_SHOW_LIMIT = 10
+#: How many waiting tickets a terminal lists: the next ones in line are those staff act on,
+#: and a busy office's whole queue would make every screen update heavy (the counts show all).
+TERMINAL_WAITING_LIMIT = 30
 #: Calls older than this are not spoken again after a board reconnects.
 SPEAK_WINDOW = timedelta(minutes=2)
 
@@ -234,6 +238,12 @@ class TerminalView:
         """Services of the office by id, for templates."""
         return {service.id: service for service in self.services}  # type: ignore[misc]
 
+    @property
+    def waiting_not_listed(self) -> int:
+        """Tickets waiting for this counter beyond the listed ones."""
+        listed = sum(1 for entry in self.waiting if entry.state == TaskState.WAITING)
+        return max(0, sum(self.waiting_counts.values()) - listed)
+
 
 def terminal_view(session: Session, counter_id: int, now: datetime) -> TerminalView:
     """What the staff member at a counter sees."""
@@ -266,7 +276,8 @@ def terminal_view(session: Session, counter_id: int, now: datetime) -> TerminalV
         services=active_services(session, counter.office_id, include_inactive=True),
         serving_ids=serving, current=current, current_visit=visit, progress=progress,
         visit_tasks=tasks, has_details=has_details,
-        waiting=queue.waiting_list(session, service_ids=serving, now=now) if serving else [],
+        waiting=(queue.waiting_list(session, service_ids=serving, limit=TERMINAL_WAITING_LIMIT,
+                                    now=now) if serving else []),
         no_shows=no_shows, waiting_counts={sid: counts.get(sid, 0) for sid in serving},
     )
 
@@ -328,10 +339,12 @@ def resident_statuses(session: Session, visit_ids: list[int],
     """The status of each visit, in a fixed number of queries however many visits there are."""
     if not visit_ids:
         return {}
-    visits = {visit.id: visit for visit in session.exec(
-        select(Visit).where(col(Visit.id).in_(visit_ids)))}
-    tasks_by_visit: dict[int, list[Task]] = defaultdict(list)
-    for task in session.exec(select(Task).where(col(Task.visit_id).in_(visit_ids))
+    # Plain column rows, not ORM objects: this runs for every watched visit on every change.
+    tickets = dict(session.exec(
+        select(Visit.id, Visit.ticket_number).where(col(Visit.id).in_(visit_ids))).all())
+    tasks_by_visit: dict[int, list[Any]] = defaultdict(list)
+    for task in session.exec(select(*_STATUS_TASK_COLUMNS)
+                             .where(col(Task.visit_id).in_(visit_ids))
                              .order_by(col(Task.visit_id), col(Task.position))):
         tasks_by_visit[task.visit_id].append(task)
     services = {service.id: service for service in session.exec(select(Service))}
@@ -344,10 +357,15 @@ def resident_statuses(session: Session, visit_ids: list[int],
     handling = {sid: (queue.mean_handling_time(session, sid, now),
                       queue.effective_counters(session, sid)) for sid in waiting_services}
     return {
-        visit_id: _status(visit, tasks_by_visit.get(visit_id, []), current.get(visit_id),
+        visit_id: _status(ticket, tasks_by_visit.get(visit_id, []), current.get(visit_id),
                           services, counters, places, handling)
-        for visit_id, visit in visits.items()  # type: ignore[misc]
+        for visit_id, ticket in tickets.items()  # type: ignore[misc]
     }
+
+
+#: What a resident's status needs of each task (`_status` reads these attributes).
+_STATUS_TASK_COLUMNS = (Task.id, Task.visit_id, Task.service_id, Task.state, Task.position,
+                        Task.counter_id, Task.call_count, Task.step_index)
 
 
 def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
@@ -367,11 +385,12 @@ def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
     return places
 
 
-def _status(visit: Visit, tasks: list[Task], task: Task | None, services: dict[int, Service],
+def _status(ticket_number: str, tasks: list[Any], task: Any, services: dict[int, Service],
             counters: dict[int, Counter], places: dict[int, int],
             handling: dict[int, tuple[timedelta, float]]) -> ResidentStatus:
+    """One visit's status from its task rows (`_STATUS_TASK_COLUMNS`) and the current one."""
     if task is None:
-        return ResidentStatus(ticket_number=visit.ticket_number, closed=True, state=None,
+        return ResidentStatus(ticket_number=ticket_number, closed=True, state=None,
                               service=None, task_number=len(tasks), task_count=len(tasks),
                               step_name=None, step_number=0, step_count=0, people_ahead=None,
                               estimated_wait=None, counter=None, call_key=None)
@@ -387,7 +406,7 @@ def _status(visit: Visit, tasks: list[Task], task: Task | None, services: dict[i
         call_key = f"{task.id}.{task.call_count}"
     steps = service.steps
     return ResidentStatus(
-        ticket_number=visit.ticket_number, closed=False, state=task.state, service=service,
+        ticket_number=ticket_number, closed=False, state=task.state, service=service,
         task_number=tasks.index(task) + 1, task_count=len(tasks),
         step_name=steps[task.step_index] if 0 <= task.step_index < len(steps) else None,
         step_number=task.step_index + 1 if steps else 0, step_count=len(steps),

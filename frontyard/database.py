@@ -104,9 +104,18 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: Execution option of connections that only read (see `read_session`).
+READ_ONLY = "frontyard_read_only"
+
+
 def _begin_sqlite(connection: Any) -> None:
-    """Start every SQLite transaction as IMMEDIATE: writers queue at BEGIN, never deadlock later."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Start every SQLite transaction as IMMEDIATE: writers queue at BEGIN, never deadlock
+    later. Read-only work begins a deferred transaction instead: in WAL mode it reads a
+    snapshot without taking the write lock, so screens and reports never hold up writers."""
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -119,6 +128,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for work that only reads (live screens, reports), on one snapshot.
+
+    On SQLite its transaction is deferred, so it neither waits for nor blocks the queue's
+    writers (WAL readers see the snapshot of their first read). On PostgreSQL, where MVCC
+    already keeps readers and writers apart, it is a read-only REPEATABLE READ transaction,
+    so the several queries of one screen see the same moment too.
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options.update(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    with Session(engine.execution_options(**options)) as session:
+        yield session
 
 
 def alembic_config(url: str) -> Config:

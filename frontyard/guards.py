@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
 from frontyard.auth import Device, DeviceKind, Role, User, device_for_token
+from frontyard.database import read_session
 from frontyard.i18n import gettext as _
 
 DEVICE_COOKIE = "fy_device"
@@ -31,7 +32,7 @@ def current_user(connection: HTTPConnection) -> User | None:
     user = None
     user_id = connection.session.get("user_id") if "session" in connection.scope else None
     if isinstance(user_id, int):
-        with db(connection) as session:
+        with read_session(connection.app.state.engine) as session:
             user = session.get(User, user_id)
         if user is not None and (
             not user.active or connection.session.get("auth_epoch") != user.password_hash[-16:]
@@ -56,7 +57,7 @@ def current_device(connection: HTTPConnection) -> Device | None:
     token = device_token(connection)
     device = None
     if token:
-        with db(connection) as session:
+        with read_session(connection.app.state.engine) as session:
             device = device_for_token(session, token)
     connection.state.device = device
     return device

@@ -20,7 +20,8 @@ those silent for `dead_after` seconds; it also re-renders every watched topic ev
 
 An audience is any hashable value with a `topic` and a `render_many(app, audiences)`
 classmethod (called in a worker thread with audiences of one class and one topic) that
-returns the JSON text of each one's state.
+returns the JSON text of each one's state; an optional class attribute `render_priority`
+orders the kinds of screen after a change (lowest first).
 """
 
 from __future__ import annotations
@@ -260,12 +261,22 @@ class Fanout:
                 self._cache[audience] = (seq, payload)
 
     async def refresh(self, topic: str) -> None:
-        """Render every audience of the topic once and offer what changed to its sockets."""
-        audiences = [a for a in self._channels if a.topic == topic]  # type: ignore[attr-defined]
-        if not audiences:
-            return
+        """Render every audience of the topic once and offer what changed to its sockets.
+
+        Each kind of screen is rendered and sent in turn, the most urgent first
+        (`render_priority`, lowest first), so the lobby's board never waits for fifty staff
+        terminals to render.
+        """
+        groups: dict[type, list[Any]] = {}
+        for audience in self._channels:
+            if audience.topic == topic:  # type: ignore[attr-defined]
+                groups.setdefault(type(audience), []).append(audience)
         seq = next(self._versions)
-        payloads = await self._render_in_thread(audiences)
+        for kind in sorted(groups, key=lambda kind: getattr(kind, "render_priority", 0)):
+            self._offer(seq, await self._render_in_thread(groups[kind]))
+
+    def _offer(self, seq: int, payloads: dict[Any, str]) -> None:
+        """Offer rendered states to their sockets, skipping those that did not change."""
         for audience, payload in payloads.items():
             cached = self._cache.get(audience)
             if cached is not None and (cached[1] == payload or cached[0] > seq):

@@ -100,6 +100,31 @@ def test_session_scope_rolls_back_on_error(engine):
         assert session.exec(select(User).where(User.username == "ghost")).first() is None
 
 
+def test_a_read_session_never_holds_up_a_writer(engine):
+    """Screens and reports read in a session that does not take SQLite's write lock: a writer
+    commits while the read transaction is open, and the reader keeps its snapshot."""
+    import threading
+
+    with database.session_scope(engine) as session:
+        create_user(session, "before", "password-123", Role.STAFF)
+    committed = threading.Event()
+
+    def write() -> None:
+        with database.session_scope(engine) as session:
+            create_user(session, "during", "password-123", Role.STAFF)
+        committed.set()
+
+    with database.read_session(engine) as reader:
+        names = set(reader.exec(select(User.username)))  # the read transaction is open now
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=10)
+        assert committed.is_set(), "the writer waited for the read session"
+        assert set(reader.exec(select(User.username))) == names  # still its snapshot
+    with database.read_session(engine) as reader:
+        assert "during" in set(reader.exec(select(User.username)))
+
+
 def test_healthz_reports_unreachable_database(tmp_path):
     """/healthz is 503 when the database cannot be reached."""
     unreachable = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"

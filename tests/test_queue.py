@@ -630,6 +630,23 @@ def test_waiting_list_and_overview(engine, world):
     ]
 
 
+def test_waiting_list_limit_keeps_every_ticket_on_hold(engine, world):
+    """A limited list holds the first tickets in line, plus every held one (only this list
+    lets staff release them), in call order."""
+    visits = [issue(engine, world, "residents", now=at(minute)) for minute in range(6)]
+    run(engine, queue.hold, first_task(engine, visits[4]).id, world.staff[0], at(8))
+    with Session(engine) as session:
+        limited = queue.waiting_list(session, service_ids=[world.services["residents"]],
+                                     limit=2, now=at(10))
+        everything = queue.waiting_list(session, service_ids=[world.services["residents"]],
+                                        now=at(10))
+    assert [(e.ticket_number, e.state) for e in limited] == [
+        ("A-001", TaskState.WAITING), ("A-002", TaskState.WAITING),
+        ("A-005", TaskState.ON_HOLD)]
+    assert [e.ticket_number for e in everything] == [
+        "A-001", "A-002", "A-003", "A-004", "A-005", "A-006"]
+
+
 def test_a_failed_action_leaves_neither_state_nor_event(engine, world):
     """State and event share one transaction: an error after the change rolls both back."""
     issue(engine, world)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from counter.models import Event, EventKind, Task, TaskState
 from counter.routes import StatusTokenFilter
 from counter.screens import speech_lang, spoken_number
-from counter.views import Lamp, lamp_for
+from counter.views import TERMINAL_WAITING_LIMIT, Lamp, lamp_for
 from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.auth import DeviceKind, create_device
@@ -80,6 +80,19 @@ def test_call_next_start_and_complete_through_htmx(app, staff_client, office, en
     with Session(engine) as session:
         kinds = [e.kind for e in session.exec(select(Event).where(Event.task_id == task_id))]
     assert kinds[-3:] == [EventKind.CALLED, EventKind.STARTED, EventKind.DONE]
+
+
+def test_terminal_lists_the_first_tickets_in_line_and_counts_the_rest(app, staff_client,
+                                                                       office):
+    """A busy queue: the terminal lists the next ones (what staff act on), says how many more
+    wait, and stays light to render on every change."""
+    tickets = [issue(app, office, ["insurance"]) for _ in range(TERMINAL_WAITING_LIMIT + 3)]
+    open_counter(staff_client, office, "4", ["insurance"])
+    page = staff_client.get("/counter").text
+    listed = [t.number for t in tickets if f"<th scope=\"row\">{t.number}" in page]
+    assert listed == [t.number for t in tickets[:TERMINAL_WAITING_LIMIT]]
+    assert "and 3 more waiting" in page
+    assert f"{TERMINAL_WAITING_LIMIT + 3} people" in page
 
 
 def test_illegal_action_shows_the_409_message_in_place(app, staff_client, office, engine):
