@@ -279,14 +279,15 @@ class TerminalAudience(OfficeScreen):
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[TerminalAudience]) -> dict[Any, str]:
-        """One message per counter and language."""
+        """One message per counter and language, from one reading of what counters share."""
         payloads: dict[Any, str] = {}
         with read_session(app.state.engine) as session:
-            now = utcnow()
+            terminal_views = views.terminal_views(
+                session, list(dict.fromkeys(audience.counter_id for audience in audiences)),
+                utcnow())
             for audience in audiences:
-                view = views.terminal_view(session, audience.counter_id, now)
                 html = render_fragment(app, "counter/_terminal_live.html", audience.locale,
-                                       terminal_context(view))
+                                       terminal_context(terminal_views[audience.counter_id]))
                 payloads[audience] = state_message({"terminal-live": html})
         return payloads
 

@@ -247,21 +247,50 @@ class TerminalView:
 
 def terminal_view(session: Session, counter_id: int, now: datetime) -> TerminalView:
     """What the staff member at a counter sees."""
-    counter_state = queue.counter_view(session, counter_id)
-    counter = counter_state.counter
-    office = office_or_default(session, counter.office_id)
-    current = counter_state.current
-    visit = progress = None
-    tasks: list[Task] = []
-    has_details = False
-    if current is not None:
-        visit = session.get(Visit, current.visit_id)
-        assert visit is not None
-        progress = queue.visit_progress(session, visit, now)
-        tasks = queue.visit_tasks(session, visit)
-        has_details = session.get(VisitDetails, visit.id) is not None
-    serving = counter_state.service_ids
-    no_shows = [
+    return terminal_views(session, [counter_id], now)[counter_id]
+
+
+def terminal_views(session: Session, counter_ids: list[int],
+                   now: datetime) -> dict[int, TerminalView]:
+    """What each of several counters' staff see. What counters share is read once: the
+    office's services and counts, and the waiting list and no-shows of each set of services
+    (fifty terminals serving a few sets of services cost a few lists, not fifty)."""
+    states = {counter_id: queue.counter_view(session, counter_id) for counter_id in counter_ids}
+    offices: dict[int, tuple[Office, list[Service], dict[int, int]]] = {}
+    lists: dict[tuple[int, ...], tuple[list[queue.WaitingEntry], list[NoShowEntry]]] = {}
+    result = {}
+    for counter_id, state in states.items():
+        office_id = state.counter.office_id
+        if office_id not in offices:
+            offices[office_id] = (office_or_default(session, office_id),
+                                  active_services(session, office_id, include_inactive=True),
+                                  queue.waiting_counts(session, office_id))
+        office, services, counts = offices[office_id]
+        serving = tuple(state.service_ids)
+        if serving not in lists:
+            lists[serving] = (_terminal_waiting(session, serving, now),
+                              _no_shows(session, serving))
+        waiting, no_shows = lists[serving]
+        result[counter_id] = TerminalView(
+            counter=state.counter, office=office, services=services,
+            serving_ids=state.service_ids, current=state.current,
+            waiting=waiting, no_shows=no_shows,
+            waiting_counts={sid: counts.get(sid, 0) for sid in serving},
+            **_ticket_in_hand(session, state.current, now))
+    return result
+
+
+def _terminal_waiting(session: Session, serving: tuple[int, ...],
+                      now: datetime) -> list[queue.WaitingEntry]:
+    if not serving:
+        return []
+    return queue.waiting_list(session, service_ids=serving, limit=TERMINAL_WAITING_LIMIT,
+                              now=now)
+
+
+def _no_shows(session: Session, serving: tuple[int, ...]) -> list[NoShowEntry]:
+    """The latest no-shows of these services whose visit is still open."""
+    return [
         NoShowEntry(task_id=task.id, ticket_number=ticket, service_id=task.service_id,  # type: ignore[arg-type]
                     called_at=task.called_at)
         for task, ticket in session.exec(
@@ -270,16 +299,18 @@ def terminal_view(session: Session, counter_id: int, now: datetime) -> TerminalV
                    col(Visit.closed_at).is_(None))
             .order_by(col(Task.called_at).desc()).limit(NO_SHOW_LIMIT)).all()
     ]
-    counts = queue.waiting_counts(session, counter.office_id)
-    return TerminalView(
-        counter=counter, office=office,
-        services=active_services(session, counter.office_id, include_inactive=True),
-        serving_ids=serving, current=current, current_visit=visit, progress=progress,
-        visit_tasks=tasks, has_details=has_details,
-        waiting=(queue.waiting_list(session, service_ids=serving, limit=TERMINAL_WAITING_LIMIT,
-                                    now=now) if serving else []),
-        no_shows=no_shows, waiting_counts={sid: counts.get(sid, 0) for sid in serving},
-    )
+
+
+def _ticket_in_hand(session: Session, current: Task | None, now: datetime) -> dict[str, Any]:
+    """The terminal's view of the visit whose ticket the counter holds."""
+    if current is None:
+        return {"current_visit": None, "progress": None, "visit_tasks": [],
+                "has_details": False}
+    visit = session.get(Visit, current.visit_id)
+    assert visit is not None
+    return {"current_visit": visit, "progress": queue.visit_progress(session, visit, now),
+            "visit_tasks": queue.visit_tasks(session, visit),
+            "has_details": session.get(VisitDetails, visit.id) is not None}
 
 
 def counter_of_user(session: Session, user_id: int) -> Counter | None:
