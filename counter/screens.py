@@ -297,6 +297,8 @@ class TerminalAudience(OfficeScreen):
 # ---------------------------------------------------------------------------------------------
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: What a status page gets when its visit no longer exists.
+GONE = json.dumps({"type": "gone"})
 
 
 def status_context(status: views.ResidentStatus) -> dict[str, Any]:
@@ -375,5 +377,5 @@ class StatusAudience(OfficeScreen):
         for audience, html in zip(present, fragments, strict=True):
             payloads[audience] = state_message({"status-live": html})
         for audience in audiences:  # a deleted visit: the page says so and stops
-            payloads.setdefault(audience, json.dumps({"type": "gone"}))
+            payloads.setdefault(audience, GONE)
         return payloads

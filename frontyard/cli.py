@@ -72,7 +72,8 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     uvicorn.run(
         "frontyard.asgi:app", host=host, port=port, workers=workers,
         proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
-        ws_per_message_deflate=False, log_level="info",
+        # Sends never wait for a slow client's socket to drain (frontyard.live relies on it).
+        ws="websockets-sansio", ws_per_message_deflate=False, log_level="info",
         # Longer than Caddy's upstream keepalive (60 s): the proxy, not the worker, closes an
         # idle connection, so no request races a closing socket (a 502 at the kiosk).
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

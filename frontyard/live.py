@@ -9,9 +9,12 @@ How a change reaches a screen:
    up, drains whatever else arrived meanwhile (a burst costs one render), and asks every
    audience of the topic for its new state in one worker thread: the board of office 1 in
    Japanese + English is rendered once, whether two or two hundred sockets show it.
-3. A state identical to the one sent before is not sent again. A new one is *offered* to
-   each socket's mailbox, which keeps only the newest state: a slow phone never holds up the
-   others and never receives a backlog, only the latest full state.
+3. A state identical to the one sent before is not sent again. A new one is sent to every
+   idle socket of the audience in one plain loop; a socket whose sender is busy (a ping or
+   an earlier state still being written) gets it in its mailbox, which keeps only the newest
+   state. uvicorn's websocket protocol (`websockets-sansio`, which `frontyard serve` pins)
+   hands each frame to the transport's buffer without waiting, so a slow phone never holds
+   up the loop.
 
 Each socket has one long-lived sender (the endpoint's own task) and one reader; no task is
 created per message. A heartbeat pings every socket every `ping_interval` seconds and closes
@@ -86,8 +89,8 @@ def same_origin(websocket: WebSocket, trusted: Sequence[str] = ()) -> bool:
 class Channel:
     """One connected socket: its audience, mailbox and liveness."""
 
-    __slots__ = ("audience", "closed", "control", "last_seen", "seq", "state", "wakeup",
-                 "websocket")
+    __slots__ = ("audience", "closed", "control", "last_seen", "sending", "seq", "state",
+                 "wakeup", "websocket")
 
     def __init__(self, websocket: WebSocket, audience: Hashable) -> None:
         self.websocket = websocket
@@ -98,6 +101,7 @@ class Channel:
         self.wakeup = asyncio.Event()
         self.last_seen = time.monotonic()
         self.closed = False
+        self.sending = False  # a send to this socket is in progress
 
     def offer(self, seq: int, payload: str) -> None:
         """Keep `payload` as the state to send, unless a newer one was offered already."""
@@ -175,11 +179,15 @@ class Fanout:
             channel.wakeup.clear()
             if channel.closed:
                 return
-            while channel.control:
-                await websocket.send_text(channel.control.popleft())
-            if channel.state is not None:
-                payload, channel.state = channel.state, None
-                await websocket.send_text(payload)
+            channel.sending = True
+            try:
+                while channel.control:
+                    await websocket.send_text(channel.control.popleft())
+                if channel.state is not None:
+                    payload, channel.state = channel.state, None
+                    await websocket.send_text(payload)
+            finally:
+                channel.sending = False
 
     async def _read(self, channel: Channel) -> None:
         """Answer what the client says: pongs keep it alive; anything else gets an error."""
@@ -273,17 +281,36 @@ class Fanout:
                 groups.setdefault(type(audience), []).append(audience)
         seq = next(self._versions)
         for kind in sorted(groups, key=lambda kind: getattr(kind, "render_priority", 0)):
-            self._offer(seq, await self._render_in_thread(groups[kind]))
+            await self._deliver(seq, await self._render_in_thread(groups[kind]))
 
-    def _offer(self, seq: int, payloads: dict[Any, str]) -> None:
-        """Offer rendered states to their sockets, skipping those that did not change."""
+    async def _deliver(self, seq: int, payloads: dict[Any, str]) -> None:
+        """Send rendered states to their sockets, skipping those that did not change.
+
+        One plain loop sends to every idle socket, as fast as the transport takes it (waking
+        a sender task per socket costs more than the send itself); a socket whose sender is
+        busy gets the state in its mailbox instead.
+        """
         for audience, payload in payloads.items():
             cached = self._cache.get(audience)
             if cached is not None and (cached[1] == payload or cached[0] > seq):
                 continue  # unchanged (or already newer): nothing to send
             self._remember(audience, seq, payload)
-            for channel in self._channels.get(audience, ()):
-                channel.offer(seq, payload)
+            for channel in list(self._channels.get(audience, ())):
+                if channel.sending or channel.closed or channel.state is not None:
+                    channel.offer(seq, payload)
+                elif seq > channel.seq:
+                    channel.seq = seq
+                    await self._send(channel, payload)
+
+    @staticmethod
+    async def _send(channel: Channel, payload: str) -> None:
+        channel.sending = True
+        try:
+            await channel.websocket.send_text(payload)
+        except Exception:  # the client went away: its endpoint cleans up
+            channel.close()
+        finally:
+            channel.sending = False
 
     async def _ensure_watcher(self, topic: str) -> None:
         if topic not in self._watchers:

@@ -251,3 +251,20 @@ def test_device_token_header_opens_kiosk_but_not_board(app, engine):
         assert client.get("/board", headers=auth, follow_redirects=False).status_code == 403
         bad = {"Authorization": "Bearer not-a-token"}
         assert client.get("/kiosk", headers=bad, follow_redirects=False).status_code == 403
+
+
+def test_serving_process_collects_garbage_rarely_and_never_walks_start_up_objects():
+    """`frontyard.asgi` tunes the collector: start-up objects frozen, higher thresholds."""
+    import gc
+
+    from frontyard.app import GC_THRESHOLDS, tune_garbage_collector
+
+    before = gc.get_threshold()
+    try:
+        tune_garbage_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert GC_THRESHOLDS[0] > before[0]
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -166,6 +166,66 @@ def test_a_failing_renderer_closes_the_socket_without_crashing(fake):
     assert fanout.socket_count() == 0
 
 
+@dataclass(frozen=True)
+class UrgentScreen(FakeScreen):
+    """A fake screen rendered before FakeScreen after every change."""
+
+    render_priority: ClassVar[int] = -1
+
+
+def test_the_most_urgent_kind_of_screen_is_rendered_and_sent_first(fake):
+    """After a change, kinds of screen are rendered in `render_priority` order (the board
+    before fifty terminals)."""
+    client, hub, fanout = fake
+    FakeScreen.CONTENT.update(a="a1", u="u1")
+
+    async def serve_urgent(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await fanout.serve(websocket, UrgentScreen("u"))
+
+    client.app.router.routes.append(WebSocketRoute("/urgent", serve_urgent))
+    with client.websocket_connect("/ws/a") as plain, client.websocket_connect("/urgent") as urgent:
+        receive(plain), receive(urgent)
+        FakeScreen.calls.clear()
+        FakeScreen.CONTENT.update(a="a2", u="u2")
+        _publish(client, hub, {"type": "task"})
+        assert _part(receive(plain)) == "a2" and _part(receive(urgent)) == "u2"
+        assert FakeScreen.calls == [["u"], ["a"]]
+
+
+class RecordingSocket:
+    """Stands in for a websocket: records what is sent to it."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+
+
+def test_a_socket_busy_sending_gets_the_new_state_in_its_mailbox():
+    """Idle sockets are sent to straight from the fan-out loop; one whose sender is writing
+    (a ping, an earlier state) gets only the newest state, from its own sender."""
+    import asyncio
+
+    from frontyard.live import Channel
+
+    async def scenario() -> tuple[Channel, Channel]:
+        fanout = Fanout(Hub(), app=None)
+        idle = Channel(RecordingSocket(), FakeScreen("a"))  # type: ignore[arg-type]
+        busy = Channel(RecordingSocket(), FakeScreen("a"))  # type: ignore[arg-type]
+        busy.sending = True
+        fanout._channels[FakeScreen("a")] = {idle, busy}
+        await fanout._deliver(1, {FakeScreen("a"): "first"})
+        await fanout._deliver(2, {FakeScreen("a"): "second"})
+        return idle, busy
+
+    idle, busy = asyncio.run(scenario())
+    assert idle.websocket.sent == ["first", "second"]  # type: ignore[attr-defined]
+    assert busy.websocket.sent == []  # type: ignore[attr-defined]
+    assert busy.state == "second" and busy.wakeup.is_set()
+
+
 # --- The real screens ------------------------------------------------------------------------
 
 
