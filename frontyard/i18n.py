@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import LazyProxy
 
-from frontyard import PROJECT_ROOT
+from frontyard import PROJECT_ROOT, ruby
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
@@ -58,10 +58,12 @@ LANGUAGES: tuple[LanguageInfo, ...] = (
 )
 BY_CODE = {language.code: language for language in LANGUAGES}
 
-#: Locales whose catalogs must be fully translated (a test enforces it).
-COMPLETE_LOCALES: tuple[str, ...] = ("ja", "en")
+#: Locales whose catalogs must be fully translated (a test enforces it): every one.
+COMPLETE_LOCALES: tuple[str, ...] = tuple(language.code for language in LANGUAGES)
 #: Locales staff and manager pages offer.
 STAFF_LOCALES: tuple[str, ...] = ("ja", "en")
+#: Locales whose texts (UI translations and catalog data) carry furigana in ruby markup.
+RUBY_LOCALES: frozenset[str] = frozenset({"ja_easy"})
 #: Easy Japanese borrows Japanese where it has no simpler wording yet.
 FALLBACKS = {"ja_easy": "ja"}
 #: Only an explicit choice selects these; a browser never asks for them.
@@ -196,17 +198,22 @@ def translations(code: str) -> NullTranslations:
 
 def gettext(message: str) -> str:
     """Translate into the current language."""
-    return translations(_current.get()).gettext(message)
+    return _with_ruby(translations(_current.get()).gettext(message))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate with the plural form the current language needs."""
-    return translations(_current.get()).ngettext(singular, plural, count)
+    return _with_ruby(translations(_current.get()).ngettext(singular, plural, count))
 
 
 def pgettext(context: str, message: str) -> str:
     """Translate a message whose meaning depends on a context."""
-    return translations(_current.get()).pgettext(context, message)
+    return _with_ruby(translations(_current.get()).pgettext(context, message))
+
+
+def _with_ruby(text: str) -> str:
+    """Easy-Japanese translations carry readings over their kanji (see frontyard.ruby)."""
+    return ruby.furigana(text) if _current.get() in RUBY_LOCALES else text
 
 
 def lazy_gettext(message: str) -> LazyProxy:

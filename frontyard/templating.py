@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from frontyard import PROJECT_ROOT, i18n
+from frontyard import PROJECT_ROOT, i18n, ruby
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 
@@ -34,6 +34,8 @@ def make_templates(settings: Any) -> Jinja2Templates:
     env.filters["number"] = i18n.fmt_number
     env.filters["percent"] = i18n.fmt_percent
     env.filters["tr"] = i18n.translate_map
+    # Easy-Japanese texts carry <ruby>; attribute values, <title> and <option> need plain text.
+    env.filters["plain"] = ruby.plain_text
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["staff_locales"] = i18n.STAFF_LOCALES
     return Jinja2Templates(env=env)

@@ -31,8 +31,8 @@ from pydantic import (
 from sqlmodel import Session, select
 
 from counter.models import Office, Service
-from frontyard.i18n import BY_CODE, FALLBACKS
-from kiosk import ruby
+from frontyard import ruby
+from frontyard.i18n import BY_CODE, FALLBACKS, RUBY_LOCALES
 from kiosk.details import DETAIL_FIELDS
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
@@ -42,8 +42,6 @@ KIOSK_LOCALES: tuple[str, ...] = ("ja", "ja_easy", "en", "zh_Hans", "ko", "vi", 
 #: Locales the seed catalog is complete in (all of them); validation requires them by default,
 #: so a text added in ja, ja_easy and en only is refused until translators fill the others.
 SEED_LOCALES: tuple[str, ...] = KIOSK_LOCALES
-#: Locales whose texts carry furigana markup (see kiosk.ruby) and must put a reading on kanji.
-RUBY_LOCALES: frozenset[str] = frozenset({"ja_easy"})
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 

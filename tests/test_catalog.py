@@ -300,7 +300,7 @@ def test_kiosk_domain_imports_no_starlette():
     import subprocess
     import sys
 
-    code = ("import sys, kiosk.catalog, kiosk.guide, kiosk.details, kiosk.eras, kiosk.ruby; "
+    code = ("import sys, kiosk.catalog, kiosk.guide, kiosk.details, kiosk.eras, frontyard.ruby; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'starlette'))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).parent.parent).stdout

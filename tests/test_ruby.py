@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2 import Environment
+from markupsafe import Markup, escape
 
-from kiosk import ruby
-from kiosk.ruby import RubyError, Segment
+from frontyard import ruby
+from frontyard.ruby import RubyError, Segment
 
 
 def test_reading_goes_over_the_kanji_run_before_it():
@@ -66,3 +68,66 @@ def test_text_without_markup_is_one_plain_segment(text):
     """Any text free of the three markup signs is returned unchanged."""
     assert ruby.to_plain(text) == text
     assert ruby.problems(text) == []
+
+
+# --- Furigana: translated easy-Japanese text ------------------------------------------------
+
+
+def test_furigana_is_plain_as_a_string_and_ruby_in_html():
+    """JSON, logs and speech get the plain text; Jinja and markupsafe get <ruby>."""
+    text = ruby.Furigana("名前《なまえ》を 書《か》く")
+    assert text == "名前を 書く" and str(text) == "名前を 書く"
+    assert str(escape(text)) == ("<ruby>名前<rp>(</rp><rt>なまえ</rt><rp>)</rp></ruby>を "
+                                 "<ruby>書<rp>(</rp><rt>か</rt><rp>)</rp></ruby>く")
+    rendered = Environment(autoescape=True).from_string("<p>{{ text }}</p>").render(text=text)
+    assert rendered == f"<p>{escape(text)}</p>"
+
+
+def test_formatting_keeps_readings_and_never_parses_values_as_markup():
+    """Values are text: escaped in HTML, never joined to a ruby base, never markup."""
+    template = ruby.Furigana("%(name)s様《さま》、%(num)d人《にん》")
+    formatted = template % {"name": "山田<b>", "num": 3}
+    assert isinstance(formatted, ruby.Furigana) and formatted == "山田<b>様、3人"
+    assert str(escape(formatted)).startswith("山田&lt;b&gt;<ruby>様<rp>")
+    sneaky = ruby.Furigana("名前《なまえ》: %(x)s") % {"x": "悪《わる》"}
+    assert not isinstance(sneaky, ruby.Furigana) and sneaky == "名前: 悪《わる》"
+
+
+def test_furigana_only_for_well_formed_markup():
+    """Text without readings, or with broken markup, stays as it is."""
+    assert type(ruby.furigana("ふつうの 文")) is str
+    assert type(ruby.furigana("壊《こわ")) is str
+    assert isinstance(ruby.furigana("文《ぶん》"), ruby.Furigana)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (ruby.Furigana("名前《なまえ》 &"), "名前 &"),
+    (Markup("<ruby>名前<rp>(</rp><rt>なまえ</rt><rp>)</rp></ruby> &amp; <b>x</b>"), "名前 & x"),
+    ("plain <text>", "plain <text>"),
+])
+def test_plain_text_for_attributes_drops_readings_and_tags(value, expected):
+    """Attribute values, <title> and <option> get the text without readings or tags."""
+    assert ruby.plain_text(value) == expected
+
+
+def test_easy_japanese_translations_become_furigana():
+    """In easy Japanese, gettext gives Furigana for translations with readings; elsewhere the
+    same call gives plain strings."""
+    from frontyard import i18n
+
+    with i18n.use_locale("ja_easy"):
+        translated = [i18n.gettext(m.id) for m in _easy_catalog() if isinstance(m.id, str)
+                      and m.id and "《" in (m.string or "")]
+    assert translated and all(isinstance(text, ruby.Furigana) for text in translated)
+    with i18n.use_locale("ja"):
+        assert all(type(i18n.gettext(m.id)) is str for m in _easy_catalog()
+                   if isinstance(m.id, str) and m.id)
+
+
+def _easy_catalog():  # type: ignore[no-untyped-def]
+    from babel.messages.pofile import read_po
+
+    from frontyard import i18n
+
+    with open(i18n.po_path("ja_easy"), "rb") as handle:
+        return list(read_po(handle))

@@ -116,3 +116,63 @@ def to_plain(text: str, *, readings: bool = False) -> str:
         segment.reading if readings and segment.reading else segment.text
         for segment in parse(text)
     )
+
+
+class Furigana(str):
+    """A text with ruby markup that is plain text as a string and <ruby> in HTML.
+
+    What easy-Japanese translations return: JSON, logs, speech and attribute values see the
+    plain text (`str(text)`, the kanji without readings); Jinja's autoescaping and
+    markupsafe call `__html__` and show the readings over the kanji. `%` formatting keeps
+    the readings; other string operations give plain strings.
+    """
+
+    __slots__ = ("marked",)
+    marked: str
+
+    def __new__(cls, marked: str) -> Furigana:
+        text = super().__new__(cls, to_plain(marked))
+        text.marked = marked
+        return text
+
+    def __html__(self) -> Markup:
+        """The text as HTML with ruby."""
+        return to_html(self.marked)
+
+    def __mod__(self, values: object) -> str:
+        """Format the marked text; values that look like markup are never parsed as such."""
+        if any(mark in str(value) for value in _values(values) for mark in (BAR, OPEN, CLOSE)):
+            return str(self) % values
+        # Every base marked explicitly first: a value ending in kanji ("山田" before "様《さま》")
+        # must not join the base of the reading after it.
+        explicit = "".join(f"{BAR}{segment.text}{OPEN}{segment.reading}{CLOSE}"
+                           if segment.reading else segment.text
+                           for segment in parse(self.marked))
+        return Furigana(explicit % values)
+
+
+def _values(values: object) -> list[object]:
+    if isinstance(values, dict):
+        return list(values.values())
+    return list(values) if isinstance(values, tuple) else [values]
+
+
+def furigana(text: str) -> str:
+    """A Furigana for text with well-formed ruby markup; any other text unchanged."""
+    if OPEN not in text:
+        return text
+    try:
+        return Furigana(text)
+    except RubyError:
+        return text
+
+
+_READINGS_HTML = re.compile(r"<rp>.*?</rp>|<rt>.*?</rt>", re.DOTALL)
+
+
+def plain_text(value: object) -> str:
+    """What a text reads as without its readings or tags: for places where HTML cannot go
+    (attribute values, <title>, <option>). Accepts plain text, Furigana and HTML."""
+    if isinstance(value, Markup) or (not isinstance(value, str) and hasattr(value, "__html__")):
+        return Markup(_READINGS_HTML.sub("", Markup(value))).striptags()
+    return str(value)
