@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from typing import Any
 
 import jinja2
@@ -12,6 +14,16 @@ from starlette.templating import Jinja2Templates
 from frontyard import PROJECT_ROOT, i18n, ruby
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+
+
+@cache
+def static_url(path: str) -> str:
+    """The URL of a static file with a version drawn from its content (`?v=…`): Caddy lets
+    browsers keep versioned files for a year, and an upgrade changes the URL of every file
+    that changed."""
+    digest = hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
 
 
 def make_templates(settings: Any) -> Jinja2Templates:
@@ -36,6 +48,7 @@ def make_templates(settings: Any) -> Jinja2Templates:
     env.filters["tr"] = i18n.translate_map
     # Easy-Japanese texts carry <ruby>; attribute values, <title> and <option> need plain text.
     env.filters["plain"] = ruby.plain_text
+    env.globals["static"] = static_url
     env.globals["languages"] = i18n.LANGUAGES
     env.globals["staff_locales"] = i18n.STAFF_LOCALES
     return Jinja2Templates(env=env)

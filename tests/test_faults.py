@@ -273,3 +273,20 @@ def test_burst_of_kiosks_through_caddy(processes, engine):
     assert sum(waiting_counts(shown).values()) == 1000
     assert problems(engine) == []
     print(f"1000 tickets through Caddy in {elapsed:.1f} s")
+
+
+def test_caddy_keeps_versioned_static_files_a_year_and_compresses(processes):
+    """Pages link static files with a content version; Caddy lets browsers keep those for a
+    year (an upgrade changes their URL), revalidates unversioned ones, and compresses."""
+    address = processes.start_caddy([processes.start_worker()])
+    with httpx2.Client(base_url=f"http://{address}", timeout=30) as client:
+        page = client.get("/crowding").text
+        linked = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
+        assert linked and all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in linked)
+        stylesheet = next(url for url in linked if url.startswith("/static/css/frontyard.css"))
+        versioned = client.get(stylesheet, headers={"Accept-Encoding": "gzip"})
+        assert versioned.status_code == 200
+        assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert versioned.headers["content-encoding"] == "gzip"
+        unversioned = client.get("/static/css/frontyard.css")
+        assert "immutable" not in unversioned.headers.get("cache-control", "")

@@ -268,3 +268,19 @@ def test_serving_process_collects_garbage_rarely_and_never_walks_start_up_object
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_static_urls_carry_the_version_of_their_content(client):
+    """Every page links static files as /static/…?v=<first 12 hex of the content's SHA-256>."""
+    import hashlib
+    import re
+
+    from frontyard import PROJECT_ROOT
+
+    page = client.get("/").text
+    linked = re.findall(r'"/static/([^"?]+)\?v=([0-9a-f]{12})"', page)
+    assert linked and not re.search(r'"/static/[^"?]+"', page)
+    for path, version in linked:
+        content = (PROJECT_ROOT / "static" / path).read_bytes()
+        assert hashlib.sha256(content).hexdigest()[:12] == version
+        assert client.get(f"/static/{path}?v={version}").status_code == 200
