@@ -12,6 +12,7 @@ from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.auth import DeviceKind, create_device
 from frontyard.demo import seed_structure
+from frontyard.templating import static_url
 from kiosk import forms
 from kiosk.details import validate_details
 from tests.conftest import make_client
@@ -108,7 +109,7 @@ def test_resident_move_form_is_filled_from_the_details(staff_client, engine):
     for expected in ["山田　太郎", "ヤマダ\u3000タロウ", "平成2年4月1日", "山田　花子",
                      "令和5年6月1日", "山田　良子", "090-1234-5678", "東京都千代田区1-1"]:
         assert expected in text, expected
-    assert 'href="/static/css/print-a4.css" media="print"' in text
+    assert f'href="{static_url("css/print-a4.css")}" media="print"' in text
     assert audit_actions(engine, visit_id) == [("form_printed", {"form": "resident_move"})]
 
 

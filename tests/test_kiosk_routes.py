@@ -14,6 +14,7 @@ from counter.models import Task, Visit, VisitDetails
 from frontyard import database, i18n
 from frontyard.auth import DeviceKind, create_device
 from frontyard.demo import seed_structure
+from frontyard.templating import static_url
 from kiosk import flow
 from kiosk.catalog import catalog_path, load_catalog
 from kiosk.guide import build_guide
@@ -210,7 +211,7 @@ def test_guide_lists_procedures_in_visiting_order_with_counters_and_documents(ki
     assert "Moving-out certificate" in page.text
     assert f"About {expected.total_minutes} minutes" in page.text
     assert "Within 14 days of the birth" in page.text
-    assert 'href="/static/css/print-a4.css" media="print"' in page.text
+    assert f'href="{static_url("css/print-a4.css")}" media="print"' in page.text
 
 
 def test_easy_japanese_puts_ruby_over_kanji(kiosk):
@@ -311,7 +312,7 @@ def test_ticket_screen_shows_number_procedures_and_qr_to_status_page(kiosk, engi
     qr = re.search(r'<img src="(data:image/svg\+xml;base64,[^"]+)"', page.text)
     assert qr is not None and qr[1] == flow.qr_data_url(url)
     assert b"<svg" in base64.b64decode(qr[1].split(",", 1)[1])
-    assert 'href="/static/css/print-receipt.css" media="print"' in page.text
+    assert f'href="{static_url("css/print-receipt.css")}" media="print"' in page.text
     assert "Moving-in notification" in page.text
     assert not any(secret in page.text for secret in SECRETS)
 
