@@ -25,6 +25,7 @@ from websockets.sync.client import ClientConnection, connect
 from counter.models import Event, EventKind, Task, TaskState, Visit
 from frontyard import database
 from frontyard.settings import Settings
+from tests.aio import run_async
 from tests.conftest import _truncate_all, skip_or_fail
 from tests.consistency import problems
 from tests.processes import Processes, Screen, Worker, issue, next_state, seed, staff_client
@@ -249,7 +250,7 @@ def test_burst_of_kiosks_through_caddy(processes, engine):
         return [number for numbers in results for number in numbers]
 
     started = time.monotonic()
-    numbers = asyncio.run(burst())
+    numbers = run_async(burst())
     elapsed = time.monotonic() - started
     assert len(numbers) == len(set(numbers)) == 1000
     by_prefix = Tally(number.split("-")[0] for number in numbers)

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from frontyard.live import Fanout
 from frontyard.realtime import RESYNC, Hub
+from tests.aio import run_async
 from tests.conftest import make_client
 from tests.screens_support import (
     HTMX,
@@ -206,8 +207,6 @@ class RecordingSocket:
 def test_a_socket_busy_sending_gets_the_new_state_in_its_mailbox():
     """Idle sockets are sent to straight from the fan-out loop; one whose sender is writing
     (a ping, an earlier state) gets only the newest state, from its own sender."""
-    import asyncio
-
     from frontyard.live import Channel
 
     async def scenario() -> tuple[Channel, Channel]:
@@ -220,7 +219,7 @@ def test_a_socket_busy_sending_gets_the_new_state_in_its_mailbox():
         await fanout._deliver(2, {FakeScreen("a"): "second"})
         return idle, busy
 
-    idle, busy = asyncio.run(scenario())
+    idle, busy = run_async(scenario())
     assert idle.websocket.sent == ["first", "second"]  # type: ignore[attr-defined]
     assert busy.websocket.sent == []  # type: ignore[attr-defined]
     assert busy.state == "second" and busy.wakeup.is_set()
