@@ -314,6 +314,7 @@ async def _act(request: Request, user: User, change: Callable[[Session], None]) 
         message, status = str(error.message), error.status_code
     if not _is_htmx(request):
         return RedirectResponse("/counter", status_code=303)
+    await _fanout(request).settled()  # the public screens first (see Fanout.settled)
 
     def read(session: Session) -> views.TerminalView | None:
         counter = views.counter_of_user(session, user.id)  # type: ignore[arg-type]

@@ -136,6 +136,10 @@ class Fanout:
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._in_flight: set[asyncio.Future[dict[Any, str]]] = set()
+        self._pending: dict[str, asyncio.Queue[Any]] = {}  # each watched topic's hub queue
+        self._refreshes_begun: dict[str, int] = {}  # per watched topic
+        self._refreshes_done: dict[str, int] = {}
+        self._settle_waiters: list[asyncio.Future[None]] = []  # see `settled`
         self._heartbeat: asyncio.Task[None] | None = None
         self._versions = itertools.count(1)
         self.renders = 0  # how many audience renderings ran (tests and metrics read it)
@@ -321,15 +325,51 @@ class Fanout:
 
     async def _watch(self, topic: str, ready: asyncio.Event) -> None:
         async with self.hub.subscribe(topic) as queue:
+            self._pending[topic] = queue
+            self._refreshes_begun[topic] = self._refreshes_done[topic] = 0
             ready.set()
-            while True:
-                await queue.get()
-                while not queue.empty():  # a burst of changes costs one rendering
-                    queue.get_nowait()
-                try:
-                    await self.refresh(topic)
-                except Exception:
-                    log.exception("could not render the live screens of %s", topic)
+            try:
+                while True:
+                    await queue.get()
+                    self._refreshes_begun[topic] += 1
+                    while not queue.empty():  # a burst of changes costs one rendering
+                        queue.get_nowait()
+                    try:
+                        await self.refresh(topic)
+                    except Exception:
+                        log.exception("could not render the live screens of %s", topic)
+                    finally:
+                        self._refreshes_done[topic] += 1
+                        self._wake_settled()
+            finally:
+                for table in (self._pending, self._refreshes_begun, self._refreshes_done):
+                    table.pop(topic, None)
+                self._wake_settled()
+
+    def _wake_settled(self) -> None:
+        waiters, self._settle_waiters = self._settle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def settled(self, timeout: float = 0.5) -> None:
+        """Wait (at most `timeout` seconds) until this worker's live screens have been sent
+        the changes published to it so far (later ones are not waited for).
+
+        A staff action's own HTTP answer waits for this, so the lobby's board and the
+        residents' phones get the call before the caller's terminal is rendered: both compete
+        for the same interpreter, and the public screens are what people wait in front of.
+        """
+        targets = {topic: self._refreshes_begun[topic] + (not queue.empty())
+                   for topic, queue in self._pending.items()}
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while any(self._refreshes_done.get(topic, target) < target
+                          for topic, target in targets.items()):
+                    waiter = loop.create_future()
+                    self._settle_waiters.append(waiter)
+                    await waiter
 
     # -- heartbeat ---------------------------------------------------------------------------
 

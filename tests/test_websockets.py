@@ -5,6 +5,8 @@ connect, update after an action, refusals)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -192,6 +194,58 @@ def test_the_most_urgent_kind_of_screen_is_rendered_and_sent_first(fake):
         _publish(client, hub, {"type": "task"})
         assert _part(receive(plain)) == "a2" and _part(receive(urgent)) == "u2"
         assert FakeScreen.calls == [["u"], ["a"]]
+
+
+def test_settled_waits_until_published_changes_were_rendered_and_sent(fake):
+    """A staff action's HTTP answer waits for `settled`: the change it published has been
+    rendered and offered to every screen by then, and a silent hub returns at once."""
+    client, hub, fanout = fake
+    FakeScreen.CONTENT.update(a="a1")
+
+    async def publish_then_settle() -> list[str]:
+        hub.publish("office:1", {"type": "task"})
+        await fanout.settled(timeout=5)
+        return list(FakeScreen.calls[-1])
+
+    with client.websocket_connect("/ws/a") as socket:
+        receive(socket)
+        FakeScreen.calls.clear()
+        FakeScreen.CONTENT.update(a="a2")
+        assert client.portal.call(publish_then_settle) == ["a"]
+        assert _part(receive(socket)) == "a2"
+        started = time.monotonic()
+        client.portal.call(fanout.settled)
+        assert time.monotonic() - started < 0.4  # nothing pending: no wait
+
+
+def test_settled_gives_up_after_its_timeout(fake):
+    """A rendering that hangs never holds up a staff member's answer for long."""
+    client, hub, fanout = fake
+    FakeScreen.CONTENT.update(a="a1")
+    with client.websocket_connect("/ws/a") as socket:
+        receive(socket)
+        release = threading.Event()
+        original = FakeScreen.render_many
+
+        def slow(app: Any, audiences: Any) -> dict[Any, str]:
+            release.wait(10)
+            return original(app, audiences)
+
+        FakeScreen.render_many = slow  # type: ignore[method-assign,assignment]
+        FakeScreen.CONTENT.update(a="a2")
+        try:
+            async def publish_then_settle() -> float:
+                hub.publish("office:1", {"type": "task"})
+                begun = time.monotonic()
+                await fanout.settled(timeout=0.2)
+                return time.monotonic() - begun
+
+            waited = client.portal.call(publish_then_settle)
+            assert 0.15 <= waited < 2
+        finally:
+            release.set()
+            FakeScreen.render_many = original  # type: ignore[method-assign]
+        assert _part(receive(socket)) == "a2"  # the slow rendering still arrives
 
 
 class RecordingSocket:
