@@ -222,6 +222,36 @@ def test_easy_japanese_puts_ruby_over_kanji(kiosk):
     assert "<ruby>引<rp>(</rp><rt>ひ</rt><rp>)</rp></ruby>" in page.text
 
 
+RUBY_IN_ATTRIBUTE = re.compile(r'=\s*"[^"]*(?:<ruby|<rt>|《|》)[^"]*"')
+
+
+def test_easy_japanese_screens_put_ruby_only_where_html_can_show_it(kiosk):
+    """Every kiosk screen in やさしい日本語: UI texts and catalog texts carry <ruby>, while
+    attribute values, the <title> and <option>s get plain text, and no raw 《》 markup leaks
+    (a page whose UI strings lost their readings, or an aria-label full of tags, fails)."""
+    begin(kiosk, "ja_easy")
+    screens = [kiosk.get("/kiosk/events")]
+    choose(kiosk, "moving_in")
+    screens.append(kiosk.get("/kiosk/questions"))
+    answer_all(kiosk, MOVING_IN_ANSWERS)
+    screens += [kiosk.get("/kiosk/guide"), kiosk.get("/kiosk/details")]
+    kiosk.post("/kiosk/details", data=PERSON)
+    screens.append(kiosk.get("/kiosk/confirm"))
+    kiosk.post("/kiosk/ticket", data={"consent": "yes"})
+    screens.append(kiosk.get("/kiosk/ticket"))
+    for screen in screens:
+        assert screen.status_code == 200, screen.url
+        html = screen.text
+        assert "<ruby>" in html, screen.url
+        assert not RUBY_IN_ATTRIBUTE.search(html), (screen.url, RUBY_IN_ATTRIBUTE.search(html))
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)  # type: ignore[union-attr]
+        assert "<" not in title and "&lt;" not in title, title
+        for option in re.findall(r"<option[^>]*>(.*?)</option>", html, re.S):
+            assert "<" not in option, option
+        visible = re.sub(r"<[^>]+>", "", html)
+        assert "《" not in visible and "｜" not in visible, screen.url
+
+
 def test_display_toggles_are_remembered_for_the_session_only(kiosk):
     """Larger text and high contrast become classes on <html> until the kiosk is reset."""
     begin(kiosk)
