@@ -301,6 +301,22 @@ def test_details_errors_come_in_the_chosen_language(kiosk):
     assert '<html lang="ja"' in response.text
 
 
+def test_easy_japanese_refusals_keep_their_readings(kiosk):
+    """Messages that pass through exceptions and labels from the code still carry <ruby> (str()
+    would drop the readings); the <option>s of the same labels stay plain."""
+    _reach_details(kiosk)
+    kiosk.post("/kiosk/start", data={"locale": "ja_easy", "keep": "1", "next": "/kiosk/details"})
+    response = kiosk.post("/kiosk/details", data={**PERSON, "phone": "12345", "name": "Taro1"})
+    assert response.status_code == 422
+    text = response.text
+    assert 'id="f-phone-error"><ruby>電話<rp>(</rp><rt>でんわ</rt>' in text
+    assert 'id="f-name-error"><ruby>名前<rp>' in text
+    assert '<label for="f-sex-male"><ruby>男<rp>(</rp><rt>おとこ</rt>' in text  # radio label
+    assert re.search(r'<option value="child"[^>]*>子ども</option>', text)
+    kiosk.post("/kiosk/details", data=PERSON)
+    assert "<ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>ども" in kiosk.get("/kiosk/confirm").text
+
+
 def test_whole_flow_issues_ticket_with_tasks_in_guide_order_and_details(kiosk, engine):
     """Consent given: one visit, tasks in the guide's order, normalised details stored."""
     _reach_details(kiosk)
