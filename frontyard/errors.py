@@ -17,8 +17,8 @@ from frontyard.exceptions import (  # noqa: F401  (re-exported: the domain's err
     TooManyRequests,
     ValidationFailed,
 )
+from frontyard.i18n import as_text, lazy_gettext
 from frontyard.i18n import gettext as _
-from frontyard.i18n import lazy_gettext
 
 log = logging.getLogger("frontyard")
 
@@ -56,8 +56,9 @@ def error_response(
     request: Request, status_code: int, detail: Any = None, fields: dict[str, Any] | None = None
 ) -> Response:
     """A translated error page, or JSON, for any status."""
-    title = str(TITLES.get(status_code, TITLES[400 if status_code < 500 else 500]))
-    message = str(detail) if detail else str(DEFAULT_DETAILS.get(status_code, ""))
+    # as_text, not str: the page shows easy Japanese's readings; JSON encodes the plain text.
+    title = as_text(TITLES.get(status_code, TITLES[400 if status_code < 500 else 500]))
+    message = as_text(detail) if detail else as_text(DEFAULT_DETAILS.get(status_code, ""))
     if wants_json(request):
         body: dict[str, Any] = {"error": title, "detail": message or title}
         if fields:
@@ -66,7 +67,7 @@ def error_response(
     from frontyard.templating import render
 
     context = {"status_code": status_code, "title": title, "message": message,
-               "fields": {key: str(value) for key, value in (fields or {}).items()}}
+               "fields": {key: as_text(value) for key, value in (fields or {}).items()}}
     return render(request, "errors/error.html", context, status_code=status_code)
 
 

@@ -216,6 +216,14 @@ def _with_ruby(text: str) -> str:
     return ruby.furigana(text) if _current.get() in RUBY_LOCALES else text
 
 
+def as_text(value: object) -> str:
+    """A translated message as a string for a page: like str(), but easy Japanese keeps its
+    readings (str() of a Furigana, or of a lazy translation, gives the text without them)."""
+    if isinstance(value, LazyProxy):
+        value = value.value
+    return value if isinstance(value, str) else str(value)
+
+
 def lazy_gettext(message: str) -> LazyProxy:
     """A translation resolved when used, for module-level constants."""
     return LazyProxy(gettext, message, enable_cache=False)

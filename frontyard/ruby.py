@@ -89,12 +89,18 @@ def parse(text: str) -> list[Segment]:
     return segments
 
 
-def problems(text: str) -> list[str]:
-    """What is wrong with the markup of a text (empty when it is well formed)."""
+def problems(text: str, *, every_kanji: bool = False) -> list[str]:
+    """What is wrong with the markup of a text (empty when it is well formed); with
+    `every_kanji`, kanji left without a reading are a problem too (easy-Japanese texts)."""
     try:
-        parse(text)
+        segments = parse(text)
     except RubyError as error:
         return [str(error)]
+    if every_kanji:
+        bare = dict.fromkeys(char for segment in segments if segment.reading is None
+                             for char in segment.text if KANJI.match(char))
+        if bare:
+            return [f"kanji without a reading: {''.join(bare)}"]
     return []
 
 

@@ -55,25 +55,12 @@ def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> str | No
     if empty:
         return f"empty translation for {', '.join(empty)}"
     for code in sorted(RUBY_LOCALES & set(value)):
-        problem = _ruby_problem(value[code])
-        if problem:
-            return f"{code}: {problem}"
+        problems = ruby.problems(value[code], every_kanji=True)
+        if problems:
+            return f"{code}: {problems[0]}"
     missing = [code for code in required if code not in value]
     if missing:
         return f"missing translation for {', '.join(missing)}"
-    return None
-
-
-def _ruby_problem(text: str) -> str | None:
-    """Why an easy-Japanese text is not acceptable: bad markup, or kanji left without reading."""
-    try:
-        segments = ruby.parse(text)
-    except ruby.RubyError as error:
-        return str(error)
-    bare = dict.fromkeys(char for segment in segments if segment.reading is None
-                         for char in segment.text if ruby.KANJI.match(char))
-    if bare:
-        return f"kanji without a reading: {''.join(bare)}"
     return None
 
 

@@ -23,8 +23,8 @@ from babel import Locale
 from babel.support import LazyProxy
 
 from frontyard.exceptions import ValidationFailed
+from frontyard.i18n import as_text, lazy_gettext
 from frontyard.i18n import gettext as _
-from frontyard.i18n import lazy_gettext
 from kiosk.eras import DateInputError, parse_date
 
 
@@ -420,7 +420,7 @@ def _parse_fields(raw: Mapping[str, Any], names: Iterable[str], required: Iterab
         try:
             values[name] = parsers[name](given)
         except (FieldInvalid, DateInputError) as error:
-            errors[prefix + name] = str(error)
+            errors[prefix + name] = as_text(error.args[0]) if error.args else str(error)
     return values
 
 

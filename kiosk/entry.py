@@ -14,6 +14,7 @@ from typing import Any
 
 from babel import Locale
 
+from frontyard.i18n import as_text
 from frontyard.i18n import gettext as _
 from kiosk.details import (
     DETAIL_FIELDS,
@@ -128,9 +129,10 @@ def choice_options(locale: Locale) -> dict[str, list[tuple[str, str]]]:
                             if code != STATELESS), key=lambda item: item[1])
     nationalities.append((STATELESS, _("Stateless")))
     return {
-        "sex": [(key.value, str(label)) for key, label in SEX_LABELS.items()],
-        "relationship": [(key.value, str(label)) for key, label in RELATIONSHIP_LABELS.items()],
-        "residence_status": [(key.value, str(label))
+        # Readings kept for the radio buttons' labels; <option>s take the |plain text.
+        "sex": [(key.value, as_text(label)) for key, label in SEX_LABELS.items()],
+        "relationship": [(key.value, as_text(label)) for key, label in RELATIONSHIP_LABELS.items()],
+        "residence_status": [(key.value, as_text(label))
                              for key, label in RESIDENCE_STATUS_LABELS.items()],
         "nationality": nationalities,
     }
@@ -147,7 +149,7 @@ def display_value(name: str, value: Any, locale: Locale) -> str:
     if name in labels:
         for key, label in labels[name].items():
             if key == value:
-                return str(label)
+                return as_text(label)
     if name == "nationality":
         return _("Stateless") if value == STATELESS else str(locale.territories.get(str(value),
                                                                                      value))

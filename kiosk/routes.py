@@ -260,7 +260,7 @@ async def kiosk_events_submit(request: Request) -> Response:
         try:
             flow.choose_events(session, state.kiosk, state.catalog, chosen)
         except ValidationFailed as error:
-            return state, str(error.message)
+            return state, i18n.as_text(error.message)
         return state, None
 
     state, error = await in_transaction(request, work)
@@ -304,7 +304,7 @@ async def kiosk_questions_submit(request: Request) -> Response:
         try:
             flow.answer_questions(session, state.kiosk, state.catalog, values, asked)
         except ValidationFailed as error:
-            return state, {key: str(value) for key, value in error.fields.items()}
+            return state, {key: i18n.as_text(value) for key, value in error.fields.items()}
         return state, None
 
     state, errors = await in_transaction(request, work)
@@ -393,7 +393,7 @@ async def kiosk_details_submit(request: Request) -> Response:
             details = validate_details(raw, required=flow.required_details(state.guide),
                                        today=today)
         except ValidationFailed as error:
-            return state, {key: str(value) for key, value in error.fields.items()}
+            return state, {key: i18n.as_text(value) for key, value in error.fields.items()}
         flow.store_details(session, state.kiosk, details)
         return state, None
 
@@ -523,7 +523,7 @@ def _details_context(record: forms.VisitRecord) -> dict[str, Any]:
         "record": record, "labels": FIELD_LABELS, "member_fields": MEMBER_FIELDS,
         "data": record.details.to_data(),
         "show": lambda name, value: entry.display_value(name, value, language),
-        "source_label": str(SOURCE_LABELS.get(record.source or "", record.source or "")),
+        "source_label": i18n.as_text(SOURCE_LABELS.get(record.source or "", record.source or "")),
     }
 
 

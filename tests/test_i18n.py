@@ -13,7 +13,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from frontyard import PROJECT_ROOT, i18n
+from frontyard import PROJECT_ROOT, i18n, ruby
 from frontyard.templating import TEMPLATES_DIR
 
 
@@ -93,6 +93,22 @@ def test_complete_locales_have_no_untranslated_or_fuzzy_entries(code):
                                    or (isinstance(message.string, tuple)
                                        and not all(message.string)))]
     assert not problems, f"{code}: untranslated or fuzzy: {problems}"
+
+
+@pytest.mark.parametrize("code", sorted(i18n.RUBY_LOCALES))
+def test_ruby_locales_put_a_reading_over_every_kanji(code):
+    """Every translation (plural forms too) of an easy-Japanese catalog is well-formed ruby with
+    a reading over each kanji, and no placeholder sits inside a base (its reading would be
+    wrong for other values)."""
+    problems = []
+    for message in _catalog(code):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings if message.id else ():
+            found = ruby.problems(text, every_kanji=True) or [
+                f"placeholder in the base {segment.text!r}" for segment in ruby.parse(text)
+                if segment.reading and "%" in segment.text]
+            problems += [f"{text!r}: {problem}" for problem in found]
+    assert not problems, f"{code}:\n" + "\n".join(problems)
 
 
 def _extracted_ids() -> set[str]:

@@ -222,6 +222,36 @@ def test_easy_japanese_puts_ruby_over_kanji(kiosk):
     assert "<ruby>引<rp>(</rp><rt>ひ</rt><rp>)</rp></ruby>" in page.text
 
 
+RUBY_IN_ATTRIBUTE = re.compile(r'=\s*"[^"]*(?:<ruby|<rt>|《|》)[^"]*"')
+
+
+def test_easy_japanese_screens_put_ruby_only_where_html_can_show_it(kiosk):
+    """Every kiosk screen in やさしい日本語: UI texts and catalog texts carry <ruby>, while
+    attribute values, the <title> and <option>s get plain text, and no raw 《》 markup leaks
+    (a page whose UI strings lost their readings, or an aria-label full of tags, fails)."""
+    begin(kiosk, "ja_easy")
+    screens = [kiosk.get("/kiosk/events")]
+    choose(kiosk, "moving_in")
+    screens.append(kiosk.get("/kiosk/questions"))
+    answer_all(kiosk, MOVING_IN_ANSWERS)
+    screens += [kiosk.get("/kiosk/guide"), kiosk.get("/kiosk/details")]
+    kiosk.post("/kiosk/details", data=PERSON)
+    screens.append(kiosk.get("/kiosk/confirm"))
+    kiosk.post("/kiosk/ticket", data={"consent": "yes"})
+    screens.append(kiosk.get("/kiosk/ticket"))
+    for screen in screens:
+        assert screen.status_code == 200, screen.url
+        html = screen.text
+        assert "<ruby>" in html, screen.url
+        assert not RUBY_IN_ATTRIBUTE.search(html), (screen.url, RUBY_IN_ATTRIBUTE.search(html))
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)  # type: ignore[union-attr]
+        assert "<" not in title and "&lt;" not in title, title
+        for option in re.findall(r"<option[^>]*>(.*?)</option>", html, re.S):
+            assert "<" not in option, option
+        visible = re.sub(r"<[^>]+>", "", html)
+        assert "《" not in visible and "｜" not in visible, screen.url
+
+
 def test_display_toggles_are_remembered_for_the_session_only(kiosk):
     """Larger text and high contrast become classes on <html> until the kiosk is reset."""
     begin(kiosk)
@@ -269,6 +299,22 @@ def test_details_errors_come_in_the_chosen_language(kiosk):
     with i18n.use_locale("ja"):
         assert i18n.gettext("Please fill in this field.") in response.text
     assert '<html lang="ja"' in response.text
+
+
+def test_easy_japanese_refusals_keep_their_readings(kiosk):
+    """Messages that pass through exceptions and labels from the code still carry <ruby> (str()
+    would drop the readings); the <option>s of the same labels stay plain."""
+    _reach_details(kiosk)
+    kiosk.post("/kiosk/start", data={"locale": "ja_easy", "keep": "1", "next": "/kiosk/details"})
+    response = kiosk.post("/kiosk/details", data={**PERSON, "phone": "12345", "name": "Taro1"})
+    assert response.status_code == 422
+    text = response.text
+    assert 'id="f-phone-error"><ruby>電話<rp>(</rp><rt>でんわ</rt>' in text
+    assert 'id="f-name-error"><ruby>名前<rp>' in text
+    assert '<label for="f-sex-male"><ruby>男<rp>(</rp><rt>おとこ</rt>' in text  # radio label
+    assert re.search(r'<option value="child"[^>]*>子ども</option>', text)
+    kiosk.post("/kiosk/details", data=PERSON)
+    assert "<ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>ども" in kiosk.get("/kiosk/confirm").text
 
 
 def test_whole_flow_issues_ticket_with_tasks_in_guide_order_and_details(kiosk, engine):

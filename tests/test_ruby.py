@@ -49,6 +49,16 @@ def test_malformed_markup_is_refused_with_its_position(text, message):
     assert ruby.problems(text) == [message]
 
 
+def test_every_kanji_mode_reports_kanji_left_without_a_reading():
+    """Easy-Japanese texts need a reading over every kanji; each bare kanji is named once."""
+    assert ruby.problems("名前《なまえ》を 書《か》く", every_kanji=True) == []
+    assert ruby.problems("名前を 書《か》く 名前", every_kanji=True) == [
+        "kanji without a reading: 名前"]
+    assert ruby.problems("名前を 書く") == []
+    assert ruby.problems("名前《なまえ", every_kanji=True) == [
+        "'《' is never closed (at character 3)"]
+
+
 def test_html_is_escaped_and_uses_rp_fallback():
     """Text and readings are escaped; <rp> shows parentheses where ruby is unsupported."""
     html = ruby.to_html("<script>漢字《かんじ》&")

@@ -276,6 +276,18 @@ def test_status_page_says_which_counter_to_go_to(app, client, staff_client, offi
     assert "Please go to counter 4." in page and 'data-state="called"' in page
 
 
+def test_easy_japanese_call_has_ruby_on_screen_and_plain_text_for_notifications(
+        app, client, staff_client, office):  # type: ignore[no-untyped-def]
+    """The page shows readings over 番; the title and notification take the attribute's text,
+    which has none (textContent would read "4番(ばん)の…")."""
+    ticket = issue(app, office, ["insurance"], locale="ja_easy")
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)
+    page = client.get(f"/status/{ticket.token}").text
+    assert 'data-call-message="4番の まどぐちへ いって ください。"' in page
+    assert ">4<ruby>番<rp>(</rp><rt>ばん</rt><rp>)</rp></ruby>の まどぐちへ" in page
+
+
 def test_status_tokens_are_redacted_from_logs():
     """Access-log records (arguments) and messages lose the token, in paths and in next=."""
     token = "Zx9" * 14

@@ -6,6 +6,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from frontyard import i18n
 from frontyard.auth import Role
 from tests.conftest import PASSWORDS, TEST_ORIGIN, log_in, make_client
 
@@ -197,6 +198,15 @@ def test_api_errors_are_json(client):
     response = client.get("/api/nowhere")
     assert response.status_code == 404
     assert response.json()["error"] == "ページが見つかりません"
+
+
+def test_easy_japanese_error_page_has_readings_and_json_has_none(client):
+    """The page's heading carries <ruby>, its <title> and an API's JSON the plain text."""
+    client.cookies.set(i18n.LOCALE_COOKIE, "ja_easy")
+    page = client.get("/nowhere").text
+    assert "<h1>ページが <ruby>見<rp>(</rp><rt>み</rt><rp>)</rp></ruby>つかりません</h1>" in page
+    assert "<title>ページが 見つかりません · Frontyard</title>" in page
+    assert client.get("/api/nowhere").json()["error"] == "ページが 見つかりません"
 
 
 def test_unexpected_error_is_a_500_page_without_traceback(app):

@@ -16,7 +16,8 @@
 
   function alertResident() {
     const message = live.querySelector("[data-call-message]");
-    const text = message ? message.textContent.trim() : "";
+    // The plain text from the server: textContent would add easy Japanese's readings, "番(ばん)".
+    const text = message ? (message.dataset.callMessage || message.textContent).trim() : "";
     if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 400]);
     document.title = `▶ ${text}`;
     if ("Notification" in window && Notification.permission === "granted") {
