@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -54,14 +55,30 @@ def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
     return created, True
 
 
+@functools.cache
+def _section_names(office_code: str) -> dict[str, dict[str, str]]:
+    """Each service's name in every kiosk language, from the office's procedure catalog (the
+    residents' phones and the board show service names in the resident's language)."""
+    from kiosk.catalog import CatalogError, catalog_path, load_catalog
+
+    try:
+        catalog = load_catalog(catalog_path(office_code),
+                               service_codes=[code for code, *_ in SERVICES])
+    except (CatalogError, OSError):
+        return {}
+    return {section.service: dict(section.name) for section in catalog.sections}
+
+
 def seed_structure(session: Session) -> Office:
     """The office, its services and counters (idempotent)."""
     office, _ = _get_or_create(session, Office, {"names": OFFICE["names"]}, code=OFFICE["code"])
     services: dict[str, Service] = {}
+    translated = _section_names(OFFICE["code"])  # type: ignore[arg-type]
     for order, (code, prefix, name_ja, name_en, steps) in enumerate(SERVICES):
+        names = {**translated.get(code, {}), "ja": name_ja, "en": name_en}
         services[code], _ = _get_or_create(
             session, Service,
-            {"prefix": prefix, "names": {"ja": name_ja, "en": name_en},
+            {"prefix": prefix, "names": names,
              "section": {"ja": name_ja.split("（")[0], "en": name_en}, "steps": steps,
              "sort_order": order},
             office_id=office.id, code=code,

@@ -230,11 +230,14 @@ def lazy_gettext(message: str) -> LazyProxy:
 
 
 def translate_map(names: dict[str, str]) -> str:
-    """Pick the current language from a {code: text} map of catalog data, with fallbacks."""
+    """Pick the current language from a {code: text} map of catalog data, with fallbacks.
+
+    In easy Japanese a text with readings comes back as `ruby.Furigana`: plain as a string
+    (JSON, CSV, attributes), <ruby> in HTML."""
     code = _current.get()
     for candidate in (code, FALLBACKS.get(code), "en", "ja"):
         if candidate and names.get(candidate):
-            return names[candidate]
+            return _with_ruby(names[candidate])
     return next(iter(names.values()), "")
 
 

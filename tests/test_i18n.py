@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -78,6 +79,19 @@ def test_translate_map_falls_back():
         assert i18n.translate_map(names) == "市民課"
     with i18n.use_locale("vi"):
         assert i18n.translate_map(names) == "Resident Registration"
+
+
+def test_translate_map_gives_easy_japanese_readings_as_ruby():
+    """A name with readings is plain text as a string (JSON, attributes) and ruby in HTML."""
+    from markupsafe import escape
+
+    names = {"ja": "税務課", "ja_easy": "税務課《ぜいむか》", "en": "Taxation"}
+    with i18n.use_locale("ja_easy"):
+        name = i18n.translate_map(names)
+    assert name == "税務課" and json.dumps(name) == '"\\u7a0e\\u52d9\\u8ab2"'
+    assert str(escape(name)) == "<ruby>税務課<rp>(</rp><rt>ぜいむか</rt><rp>)</rp></ruby>"
+    with i18n.use_locale("ja"):
+        assert type(i18n.translate_map(names)) is str
 
 
 def _catalog(code: str):  # type: ignore[no-untyped-def]

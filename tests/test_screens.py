@@ -288,6 +288,19 @@ def test_easy_japanese_call_has_ruby_on_screen_and_plain_text_for_notifications(
     assert ">4<ruby>番<rp>(</rp><rt>ばん</rt><rp>)</rp></ruby>の まどぐちへ" in page
 
 
+def test_status_page_names_services_in_the_residents_language(app, client, office):
+    """Service names come from the seed catalog in every kiosk language: Vietnamese for a
+    Vietnamese resident, with readings in easy Japanese (plain in the page title)."""
+    vietnamese = issue(app, office, ["residents", "tax"], locale="vi")
+    page = client.get(f"/status/{vietnamese.token}").text
+    assert "Phòng Công dân" in page and "Phòng Thuế" in page
+    assert "Resident Registration" not in page and "Taxation" not in page
+    easy = issue(app, office, ["tax"], locale="ja_easy")
+    page = client.get(f"/status/{easy.token}").text
+    assert "<ruby>税務課<rp>(</rp><rt>ぜいむか</rt><rp>)</rp></ruby>" in page
+    assert "《" not in page
+
+
 def test_status_tokens_are_redacted_from_logs():
     """Access-log records (arguments) and messages lose the token, in paths and in next=."""
     token = "Zx9" * 14
