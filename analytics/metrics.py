@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, func, or_, select
 from sqlmodel import Session
 
 from analytics.models import (
@@ -25,8 +26,12 @@ from analytics.models import (
     DURATIONS,
     bucket_column,
     counter_day,
+    counter_month,
+    office_day,
     stage_day,
     stage_hour,
+    stage_hour_month,
+    stage_month,
 )
 from analytics.rollups import DEFAULT_TIMEZONE, Zone, check_timezone, zone_of
 from analytics.timeline import COUNTER_KINDS, DURATION_KINDS, Fact, FactKind, facts_for
@@ -215,112 +220,226 @@ def histogram_quantile(histogram: list[int], q: float) -> float | None:
 
 # --- from the rollups ------------------------------------------------------------------------
 
-def metrics(session: Session, filters: Filters, tz: Zone = DEFAULT_TIMEZONE) -> Metrics:
-    """All aggregates of `filters`, read from the rollup tables (a handful of indexed queries)."""
+@dataclass(frozen=True)
+class Part:
+    """One stretch of a date range and the level it is read from: local dates `first`–`last`
+    from the day tables, or the months `first`–`last` (first days) from the month tables."""
+
+    level: str
+    first: date
+    last: date
+
+
+def _next_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_range(start: date, end: date, *, months: bool = True) -> list[Part]:
+    """A range as the days of its partial first month, its whole months and the days of its
+    partial last month (without `months`, or without a whole month, as days only)."""
+    first_whole = start if start.day == 1 else _next_month(start)
+    after_whole = end + timedelta(days=1)
+    after_whole = after_whole if after_whole.day == 1 else after_whole.replace(day=1)
+    if not months or first_whole >= after_whole:
+        return [Part("day", start, end)]
+    parts = [Part("month", first_whole, (after_whole - timedelta(days=1)).replace(day=1))]
+    if start < first_whole:
+        parts.insert(0, Part("day", start, first_whole - timedelta(days=1)))
+    if after_whole <= end:
+        parts.append(Part("day", after_whole, end))
+    return parts
+
+
+def metrics(session: Session, filters: Filters, tz: Zone = DEFAULT_TIMEZONE, *,
+            months: bool = True) -> Metrics:
+    """All aggregates of `filters`, read from the rollup tables (a handful of indexed queries).
+
+    Whole months come from the month tables and the partial months at either end from the day
+    tables; `months=False` reads days only (the same figures, slower over long ranges)."""
     check_timezone(session, tz)
+    parts = split_range(filters.start, filters.end, months=months)
     result = Metrics(filters)
     result.days = _days_from_rollups(session, filters)
-    result.cells = _cells_from_rollups(session, filters)
-    result.durations, result.calls = _durations_from_rollups(session, filters)
-    result.by_counter = _throughput_from_rollups(session, filters, counter_day.c.counter_id)
-    result.by_staff = _throughput_from_rollups(session, filters, counter_day.c.staff_user_id)
+    result.cells = _cells_from_rollups(session, filters, parts)
+    result.durations, result.calls = _durations_from_rollups(session, filters, parts)
+    result.by_counter, result.by_staff = _throughput_from_rollups(session, filters, parts)
     return result
 
 
-def _where(table: Table, filters: Filters, *, service: bool = True) -> list[ColumnElement[bool]]:
-    """Date range, office, weekday and (optionally) service conditions on a rollup table."""
-    conditions = [table.c.local_date >= filters.start, table.c.local_date <= filters.end]
-    if filters.office_id is not None:
-        conditions.append(table.c.office_id == filters.office_id)
-    if filters.weekdays is not None:
-        conditions.append(table.c.weekday.in_(sorted(filters.weekdays)))
-    if service and filters.service_id is not None:
-        conditions.append(table.c.service_id == filters.service_id)
+@dataclass(frozen=True)
+class _Shape:
+    """Which filters a query has: its statement is built once per shape and level, and the
+    filters' values are bound at execution (no SQL compiled per request)."""
+
+    office: bool
+    service: bool
+    step: bool
+    weekdays: bool
+
+    @classmethod
+    def of(cls, filters: Filters) -> _Shape:
+        """The shape of a filter."""
+        return cls(filters.office_id is not None, filters.service_id is not None,
+                   filters.step is not None, filters.weekdays is not None)
+
+
+#: level → (hour table, stage table, counter table, the column its range is on)
+_LEVELS: dict[str, tuple[Table, Table, Table, str]] = {
+    "day": (stage_hour, stage_day, counter_day, "local_date"),
+    "month": (stage_hour_month, stage_month, counter_month, "month"),
+}
+
+
+def _params(filters: Filters) -> dict[str, Any]:
+    """The values bound to a statement's parameters."""
+    return {"office_id": filters.office_id, "service_id": filters.service_id,
+            "step": filters.step, "weekdays": sorted(filters.weekdays or ())}
+
+
+def _where(table: Table, column: str, shape: _Shape, *,
+           service: bool = True) -> list[ColumnElement[bool]]:
+    """Range, office, weekday and (optionally) service conditions on a rollup table."""
+    conditions = [table.c[column] >= bindparam("first"), table.c[column] <= bindparam("last")]
+    if shape.office:
+        conditions.append(table.c.office_id == bindparam("office_id"))
+    if shape.weekdays:
+        conditions.append(table.c.weekday.in_(bindparam("weekdays", expanding=True)))
+    if service and shape.service:
+        conditions.append(table.c.service_id == bindparam("service_id"))
     return conditions
 
 
-def _sum(table: Table, column: str, step: str | None = None) -> Any:
-    """SUM of a column, counting only rows of `step` when a step is given."""
+def _sum(table: Table, column: str, step: bool = False) -> Any:
+    """SUM of a column, counting only rows of the filter's step when `step`."""
     value: Any = table.c[column]
-    if step is not None:
-        value = case((table.c.step == step, value), else_=0)
+    if step:
+        value = case((table.c.step == bindparam("step"), value), else_=0)
     return func.coalesce(func.sum(value), 0).label(column)
+
+
+def _summed(session: Session, statement: Callable[[str, _Shape], Select[Any]], keys: int,
+            filters: Filters, parts: list[Part]) -> dict[tuple[Any, ...], Counter[str]]:
+    """A grouped query run on every part of the range, its rows (`keys` group columns, then
+    sums) added up per group. Integer sums, so the parts add up exactly."""
+    shape, params = _Shape.of(filters), _params(filters)
+    totals: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+    for part in parts:
+        query = statement(part.level, shape)
+        names = [column.name for column in query.selected_columns][keys:]
+        for row in session.execute(query, {**params, "first": part.first, "last": part.last}):
+            totals[tuple(row[:keys])].update(
+                {name: int(value) for name, value in zip(names, row[keys:], strict=True)})
+    return totals
+
+
+@cache
+def _days_statement(shape: _Shape) -> Select[Any]:
+    """weekday → distinct open dates, from the office-day table (a row per office and date)."""
+    active = or_(office_day.c.issued > 0, office_day.c.arrivals > 0, office_day.c.open_ms > 0)
+    return (select(office_day.c.weekday, func.count(office_day.c.local_date.distinct()))
+            .where(*_where(office_day, "local_date", shape, service=False), active)
+            .group_by(office_day.c.weekday))
 
 
 def _days_from_rollups(session: Session, filters: Filters) -> dict[int, int]:
     """weekday → number of local dates with any ticket, queue entry or open counter."""
-    active = or_(stage_day.c.issued > 0, stage_day.c.arrivals > 0, stage_day.c.open_ms > 0)
-    query = (select(stage_day.c.weekday, func.count(stage_day.c.local_date.distinct()))
-             .where(*_where(stage_day, filters, service=False), active)
-             .group_by(stage_day.c.weekday))
-    return {weekday: count for weekday, count in session.execute(query)}
+    query = _days_statement(_Shape.of(filters))
+    params = {**_params(filters), "first": filters.start, "last": filters.end}
+    return {weekday: count for weekday, count in sorted(session.execute(query, params).all())}
 
 
-def _cells_from_rollups(session: Session, filters: Filters) -> dict[tuple[int, int, int],
-                                                                      HourCell]:
+@cache
+def _cells_statement(level: str, shape: _Shape) -> Select[Any]:
     """(service, weekday, hour) → hourly sums; the step filter applies to stage columns only."""
-    step = filters.step
+    table, _stage, _counter, column = _LEVELS[level]
     stage_columns = [*STAGE_COUNTS, "wait_n", "wait_ms", "handling_n", "handling_ms"]
-    columns = [_sum(stage_hour, name, step) for name in stage_columns if name != "recalls"]
-    columns += [_sum(stage_hour, "issued"), _sum(stage_hour, "open_ms")]
-    keys = (stage_hour.c.service_id, stage_hour.c.weekday, stage_hour.c.hour)
-    query = select(*keys, *columns).where(*_where(stage_hour, filters)).group_by(*keys)
+    columns = [_sum(table, name, shape.step) for name in stage_columns if name != "recalls"]
+    columns += [_sum(table, "issued"), _sum(table, "open_ms")]
+    keys = (table.c.service_id, table.c.weekday, table.c.hour)
+    return select(*keys, *columns).where(*_where(table, column, shape)).group_by(*keys)
+
+
+def _cells_from_rollups(session: Session, filters: Filters,
+                        parts: list[Part]) -> dict[tuple[int, int, int], HourCell]:
+    """(service, weekday, hour) → the hour cell, summed over the range."""
     cells = {}
-    for row in session.execute(query).mappings():
-        values = {name: int(row[name]) for name in HourCell.__dataclass_fields__}
+    for key, sums in sorted(_summed(session, _cells_statement, 3, filters, parts).items()):
+        values = {name: sums[name] for name in HourCell.__dataclass_fields__}
         if any(values.values()):
-            cells[(row["service_id"], row["weekday"], row["hour"])] = HourCell(**values)
+            cells[key] = HourCell(**values)
     return cells
 
 
-def _durations_from_rollups(
-    session: Session, filters: Filters,
-) -> tuple[dict[str, dict[Breakdown, DurationStats]], dict[Breakdown, CallStats]]:
-    """Duration stats from the day table's histograms and call counts from the hour table."""
+#: Call counts, read with the durations (same table, same groups).
+_CALL_COUNTS = ("calls", "recalls", "no_shows")
+
+
+@cache
+def _stage_statement(level: str, shape: _Shape) -> Select[Any]:
+    """(service, step) → duration counts, sums and histograms, and call counts."""
+    _hour, table, _counter, column = _LEVELS[level]
     columns = []
     for metric in DURATIONS:
-        step = filters.step if metric in STAGE_DURATIONS else None
         names = [f"{metric}_n", f"{metric}_ms",
                  *(bucket_column(metric, i) for i in range(BUCKET_COUNT))]
-        columns += [_sum(stage_day, name, step) for name in names]
-    keys = (stage_day.c.service_id, stage_day.c.step)
-    query = select(*keys, *columns).where(*_where(stage_day, filters)).group_by(*keys)
+        columns += [_sum(table, name, shape.step and metric in STAGE_DURATIONS)
+                    for name in names]
+    columns += [_sum(table, name, shape.step) for name in _CALL_COUNTS]
+    keys = (table.c.service_id, table.c.step)
+    return select(*keys, *columns).where(*_where(table, column, shape)).group_by(*keys)
+
+
+def _durations_from_rollups(
+    session: Session, filters: Filters, parts: list[Part],
+) -> tuple[dict[str, dict[Breakdown, DurationStats]], dict[Breakdown, CallStats]]:
+    """Duration stats from the histograms, and calls, recalls and no-shows, per (service,
+    step), per service and overall."""
     sums: dict[str, dict[Breakdown, _Sums]] = {metric: defaultdict(_Sums) for metric in DURATIONS}
-    for row in session.execute(query).mappings():
+    calls: dict[Breakdown, Counter[str]] = defaultdict(Counter)
+    for (service_id, step), row in _summed(session, _stage_statement, 2, filters, parts).items():
         for metric in DURATIONS:
-            histogram = [int(row[bucket_column(metric, i)]) for i in range(BUCKET_COUNT)]
-            part = _Sums(int(row[f"{metric}_n"]), int(row[f"{metric}_ms"]), histogram)
+            histogram = [row[bucket_column(metric, i)] for i in range(BUCKET_COUNT)]
+            part = _Sums(row[f"{metric}_n"], row[f"{metric}_ms"], histogram)
             if part.count:
-                for key in _breakdowns(metric, row["service_id"], row["step"]):
+                for key in _breakdowns(metric, service_id, step):
                     sums[metric][key].add(part)
+        if any(row[name] for name in _CALL_COUNTS):
+            for key in _breakdowns("calls", service_id, step):
+                calls[key].update({name: row[name] for name in _CALL_COUNTS})
     durations = {metric: {key: value.stats() for key, value in sorted(
         by_key.items(), key=_breakdown_order)} for metric, by_key in sums.items()}
-    return durations, _calls_from_rollups(session, filters)
+    return durations, {key: CallStats(**{name: counts[name] for name in _CALL_COUNTS})
+                       for key, counts in sorted(calls.items(), key=_breakdown_order)}
 
 
-def _calls_from_rollups(session: Session, filters: Filters) -> dict[Breakdown, CallStats]:
-    """Calls, recalls and no-shows per (service, step), per service and overall."""
-    keys = (stage_day.c.service_id, stage_day.c.step)
-    names = ("calls", "recalls", "no_shows")
-    query = (select(*keys, *(_sum(stage_day, name, filters.step) for name in names))
-             .where(*_where(stage_day, filters)).group_by(*keys))
-    totals: dict[Breakdown, Counter[str]] = defaultdict(Counter)
-    for row in session.execute(query).mappings():
-        if any(row[name] for name in names):
-            for key in _breakdowns("calls", row["service_id"], row["step"]):
-                totals[key].update({name: int(row[name]) for name in names})
-    return {key: CallStats(**counts) for key, counts in sorted(totals.items(),
-                                                               key=_breakdown_order)}
+#: What a counter or staff member did, summed from the counter tables.
+_WORK = ("done", "handling_n", "handling_ms", "open_ms")
 
 
-def _throughput_from_rollups(session: Session, filters: Filters,
-                             key: Any) -> dict[int, Throughput]:
-    """Done tasks, handling and open time per counter or per staff member."""
-    names = ("done", "handling_n", "handling_ms", "open_ms")
-    query = (select(key, *(_sum(counter_day, name) for name in names))
-             .where(*_where(counter_day, filters), key != 0).group_by(key))
-    return {row[0]: Throughput(*(int(value) for value in row[1:]))
-            for row in session.execute(query) if any(row[1:])}
+@cache
+def _counter_statement(level: str, shape: _Shape) -> Select[Any]:
+    """(counter, staff member) → done tasks, handling and open time."""
+    _hour, _stage, table, column = _LEVELS[level]
+    keys = (table.c.counter_id, table.c.staff_user_id)
+    return (select(*keys, *(_sum(table, name) for name in _WORK))
+            .where(*_where(table, column, shape)).group_by(*keys))
+
+
+
+def _throughput_from_rollups(
+    session: Session, filters: Filters, parts: list[Part],
+) -> tuple[dict[int, Throughput], dict[int, Throughput]]:
+    """Done tasks, handling and open time per counter and per staff member (0: unknown)."""
+    by_counter: dict[int, Counter[str]] = defaultdict(Counter)
+    by_staff: dict[int, Counter[str]] = defaultdict(Counter)
+    for (counter_id, staff_id), work in _summed(session, _counter_statement, 2,
+                                                filters, parts).items():
+        if counter_id:
+            by_counter[counter_id].update(work)
+        if staff_id:
+            by_staff[staff_id].update(work)
+    return _throughputs(by_counter), _throughputs(by_staff)
 
 
 @dataclass

@@ -1,8 +1,13 @@
-"""Rollup tables: the event log pre-aggregated per local hour and day, kept up to date as events
-are written (see `analytics.rollups`) and re-buildable from the log at any time.
+"""Rollup tables: the event log pre-aggregated per local hour, day and month, kept up to date as
+events are written (see `analytics.rollups`) and re-buildable from the log at any time.
 
-They are plain SQLAlchemy Core tables on SQLModel's metadata because the day table carries one
-column per histogram bucket, which is generated rather than written out by hand.
+They are plain SQLAlchemy Core tables on SQLModel's metadata because the day and month tables
+carry one column per histogram bucket, which is generated rather than written out by hand.
+
+Each day-level table has a month-level twin keyed by the month (its first day) and the weekday
+instead of the date: a month row is the sum of that month's day rows falling on that weekday,
+so a long range reads its whole months from the month tables (with weekday filters intact) and
+only the days of a partial month at either end from the day tables.
 """
 
 from __future__ import annotations
@@ -68,6 +73,40 @@ def _stage_key() -> list[Column[object]]:
     ]
 
 
+def _hour_values() -> list[Column[int]]:
+    """Counts, duration counts and sums, and open time: the values kept per hour."""
+    return [*[_counter(name) for name in COUNTS],
+            *[column for metric in DURATIONS for column in (_counter(f"{metric}_n"),
+                                                            _counter(f"{metric}_ms"))],
+            _counter("open_ms")]
+
+
+def _day_values() -> list[Column[int]]:
+    """Counts, open time, and per duration its count, sum and histogram: the values per day."""
+    return [*[_counter(name) for name in COUNTS],
+            _counter("open_ms"),
+            *[column for metric in DURATIONS for column in (
+                _counter(f"{metric}_n"), _counter(f"{metric}_ms"),
+                *[_counter(bucket_column(metric, index)) for index in range(BUCKET_COUNT)])]]
+
+
+def _month_key() -> list[Column[object]]:
+    """Month × office × service × step × weekday, the key of the month-level stage tables."""
+    return [
+        Column("month", Date, primary_key=True),
+        Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
+        Column("service_id", Integer, primary_key=True),
+        Column("step", String(64), primary_key=True),
+        Column("weekday", SmallInteger, primary_key=True),
+    ]
+
+
+def _counter_values() -> list[Column[int]]:
+    """Tasks done, handling count and sum, and open time: the values per counter."""
+    return [_counter("done"), _counter("handling_n"), _counter("handling_ms"),
+            _counter("open_ms")]
+
+
 metadata = SQLModel.metadata
 
 #: Per office × service × step × local date × local hour: counts and duration sums (for means,
@@ -78,10 +117,7 @@ stage_hour = Table(
     *_stage_key(),
     Column("hour", SmallInteger, primary_key=True),
     Column("weekday", SmallInteger, nullable=False),
-    *[_counter(name) for name in COUNTS],
-    *[column for metric in DURATIONS for column in (_counter(f"{metric}_n"),
-                                                    _counter(f"{metric}_ms"))],
-    _counter("open_ms"),
+    *_hour_values(),
     sqlite_with_rowid=False,
 )
 
@@ -93,11 +129,7 @@ stage_day = Table(
     metadata,
     *_stage_key(),
     Column("weekday", SmallInteger, nullable=False),
-    *[_counter(name) for name in COUNTS],
-    _counter("open_ms"),
-    *[column for metric in DURATIONS for column in (
-        _counter(f"{metric}_n"), _counter(f"{metric}_ms"),
-        *[_counter(bucket_column(metric, index)) for index in range(BUCKET_COUNT)])],
+    *_day_values(),
     sqlite_with_rowid=False,
 )
 
@@ -112,9 +144,55 @@ counter_day = Table(
     Column("staff_user_id", Integer, primary_key=True),
     Column("service_id", Integer, primary_key=True),
     Column("weekday", SmallInteger, nullable=False),
-    _counter("done"),
-    _counter("handling_n"),
-    _counter("handling_ms"),
+    *_counter_values(),
+    sqlite_with_rowid=False,
+)
+
+#: `stage_hour` summed per month and weekday: (month, office, service, step, weekday, hour).
+stage_hour_month = Table(
+    "analytics_stage_hour_month",
+    metadata,
+    *_month_key(),
+    Column("hour", SmallInteger, primary_key=True),
+    *_hour_values(),
+    sqlite_with_rowid=False,
+)
+
+#: `stage_day` summed per month and weekday: histograms add bucket by bucket, so quantiles over
+#: whole months are the same as over their days.
+stage_month = Table(
+    "analytics_stage_month",
+    metadata,
+    *_month_key(),
+    *_day_values(),
+    sqlite_with_rowid=False,
+)
+
+#: `counter_day` summed per month and weekday.
+counter_month = Table(
+    "analytics_counter_month",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
+    Column("counter_id", Integer, primary_key=True),
+    Column("staff_user_id", Integer, primary_key=True),
+    Column("service_id", Integer, primary_key=True),
+    Column("weekday", SmallInteger, primary_key=True),
+    *_counter_values(),
+    sqlite_with_rowid=False,
+)
+
+#: Per office × local date: tickets, queue entries and open time over all services. A date with
+#: any of them is an open day; counting distinct dates needs dates, so this small table (one row
+#: per office and day) answers it for any range instead of the wide stage tables.
+office_day = Table(
+    "analytics_office_day",
+    metadata,
+    Column("local_date", Date, primary_key=True),
+    Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
+    Column("weekday", SmallInteger, nullable=False),
+    _counter("issued"),
+    _counter("arrivals"),
     _counter("open_ms"),
     sqlite_with_rowid=False,
 )
@@ -128,4 +206,9 @@ rollup_settings = Table(
     Column("timezone", String(64), nullable=False),
 )
 
-ROLLUP_TABLES: tuple[Table, ...] = (stage_hour, stage_day, counter_day)
+#: Every table kept from the events, in the order writers lock their rows.
+ROLLUP_TABLES: tuple[Table, ...] = (stage_hour, stage_day, counter_day, stage_hour_month,
+                                    stage_month, counter_month, office_day)
+#: Day-level table → its month-level twin.
+MONTH_TABLES: dict[Table, Table] = {stage_hour: stage_hour_month, stage_day: stage_month,
+                                    counter_day: counter_month}

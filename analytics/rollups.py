@@ -5,7 +5,9 @@ writes the events; the queue engine instead hands each event to `defer_rollups`,
 session applies them all at once just before it commits (one replay per visit per transaction).
 Either way the affected visits and counters are replayed with and without the new events and
 the difference is added, so events that arrive late or out of order are still counted right.
-`rebuild_rollups` recomputes everything from the log (after an import, or to repair).
+The month tables and the office-day table receive the sum of the day rows' changes
+(`with_months`), in the same statements' transaction. `rebuild_rollups` recomputes everything
+from the log (after an import, or to repair).
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ from sqlmodel import Session
 
 from analytics.models import (
     COUNTS,
+    MONTH_TABLES,
     ROLLUP_TABLES,
     bucket_column,
     bucket_of,
     counter_day,
+    counter_month,
+    office_day,
     rollup_settings,
     stage_day,
     stage_hour,
+    stage_hour_month,
+    stage_month,
 )
 from analytics.timeline import (
     COUNTER_KINDS,
@@ -55,11 +62,19 @@ Zone = str | ZoneInfo
 #: (table, key) → column → delta
 Deltas = dict[tuple[Table, tuple[Any, ...]], Counter[str]]
 
+#: The key of each rollup table, in the order its rows are locked (office first).
 KEYS: dict[Table, tuple[str, ...]] = {
     stage_hour: ("office_id", "service_id", "step", "local_date", "hour"),
     stage_day: ("office_id", "service_id", "step", "local_date"),
     counter_day: ("office_id", "counter_id", "staff_user_id", "service_id", "local_date"),
+    stage_hour_month: ("office_id", "service_id", "step", "month", "weekday", "hour"),
+    stage_month: ("office_id", "service_id", "step", "month", "weekday"),
+    counter_month: ("office_id", "counter_id", "staff_user_id", "service_id", "month",
+                    "weekday"),
+    office_day: ("office_id", "local_date"),
 }
+#: What makes a date an open day: its tickets, queue entries and open time, per office.
+OFFICE_DAY_VALUES = ("issued", "arrivals", "open_ms")
 _COUNT_KINDS = {FactKind(name) for name in COUNTS}
 
 
@@ -103,10 +118,31 @@ def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
     return deltas
 
 
-def _weekday(table: Table, key: tuple[Any, ...]) -> int:
-    """Monday = 0 … Sunday = 6, from the key's local date."""
-    local_date: date = key[KEYS[table].index("local_date")]
-    return local_date.weekday()
+def with_months(deltas: Deltas) -> Deltas:
+    """Add to `deltas` what the day rows' changes make of the month and office-day rows.
+
+    A month row is the sum of its month's day rows on its weekday, and an office-day row the
+    sum of the office's stage rows of that date, so the changes add up the same way."""
+    for (table, key), changes in list(deltas.items()):
+        month_table = MONTH_TABLES.get(table)
+        if month_table is None:
+            continue
+        named = dict(zip(KEYS[table], key, strict=True))
+        local_date: date = named["local_date"]
+        named.update(month=local_date.replace(day=1), weekday=local_date.weekday())
+        deltas[(month_table, tuple(named[name] for name in KEYS[month_table]))].update(changes)
+        if table is stage_day:
+            deltas[(office_day, (named["office_id"], local_date))].update(
+                {name: changes[name] for name in OFFICE_DAY_VALUES if changes[name]})
+    return deltas
+
+
+def _key_columns(table: Table, key: tuple[Any, ...]) -> dict[str, Any]:
+    """A row's key columns, and the weekday of a day-level row's local date."""
+    named = dict(zip(KEYS[table], key, strict=True))
+    if "local_date" in named:
+        named["weekday"] = named["local_date"].weekday()
+    return named
 
 
 def write_deltas(session: Session, deltas: Deltas) -> None:
@@ -114,7 +150,8 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
 
     One statement per table, run once with every row (executemany): each row carries all the
     table's value columns (zeros where nothing changed), so the statement has one shape, is
-    compiled once per process, and its rows are locked in key order."""
+    compiled once per process, and its rows are locked in key order. `deltas` must already
+    hold the month rows' changes (`with_months`)."""
     dialect = session.get_bind().dialect.name
     for table in ROLLUP_TABLES:
         columns = _value_columns(table)
@@ -122,8 +159,7 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
         for key, changes in sorted((key, changes) for (owner, key), changes in deltas.items()
                                    if owner is table):
             if any(changes.values()):
-                rows.append({**dict(zip(KEYS[table], key, strict=True)),
-                             "weekday": _weekday(table, key),
+                rows.append({**_key_columns(table, key),
                              **{column: changes.get(column, 0) for column in columns}})
         if rows:
             session.execute(_upsert(dialect, table), rows)
@@ -188,7 +224,7 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
         window = _counter_window(session, office_id, counter_id, added)
         _diff(deltas, counter_facts(window, zone),
               counter_facts([e for e in window if e.id not in new_ids], zone), tz)
-    write_deltas(session, deltas)
+    write_deltas(session, with_months(deltas))
 
 
 def record_event_rollups(session: Session, event: Event, tz: Zone = DEFAULT_TIMEZONE) -> None:
@@ -306,7 +342,7 @@ def rebuild_rollups(session: Session, office_id: int | None = None,
                            *office_filter, order=Event.counter_id)
     for _counter, events in groupby(counter_rows, key=lambda row: (row.office_id, row.counter_id)):
         fact_deltas(counter_facts(list(events), zone), zone, 1, deltas)
-    _insert_all(session, deltas)
+    _insert_all(session, with_months(deltas))
 
 
 def _stream(session: Session, *conditions: Any, order: Any) -> Iterator[EventLike]:
@@ -323,8 +359,7 @@ def _insert_all(session: Session, deltas: Deltas) -> None:
         batch = []
         for (owner, key), changes in deltas.items():
             if owner is table and any(changes.values()):
-                row = {**dict(zip(KEYS[table], key, strict=True)),
-                       "weekday": _weekday(table, key)}
+                row = _key_columns(table, key)
                 row.update({column: changes.get(column, 0) for column in value_columns})
                 batch.append(row)
         for start in range(0, len(batch), 5000):

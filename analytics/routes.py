@@ -1,5 +1,8 @@
 """Analytics pages for managers: the report, the what-if simulation, exports, and the import
-of another system's events (admins)."""
+of another system's events (admins).
+
+The report, the what-if and the exports only read, in a read session: on SQLite a year-long
+report then never holds the write lock the queue's writers wait for."""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from analytics.report import (
 )
 from counter.models import Office, Service
 from frontyard.auth import Role
-from frontyard.database import utcnow
+from frontyard.database import read_session, utcnow
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import db, require_role
 from frontyard.i18n import gettext as _
@@ -71,7 +74,7 @@ def _context(report: Report, session: Session) -> dict[str, Any]:
 @require_role(Role.MANAGER)
 async def dashboard(request: Request) -> Response:
     """The managers' report for the chosen period, office, service, step and weekdays."""
-    with db(request) as session:
+    with read_session(request.app.state.engine) as session:
         report = _report(request, session)
         context = _context(report, session)
     context |= {"heatmap_chart": display.heatmap_chart(report),
@@ -86,7 +89,7 @@ async def dashboard(request: Request) -> Response:
 async def whatif(request: Request) -> Response:
     """A staff plan (counters per hour per service) simulated over the period's history."""
     tz = request.app.state.settings.tz
-    with db(request) as session:
+    with read_session(request.app.state.engine) as session:
         report = _report(request, session)
         context = _context(report, session)
         plan = whatif_plan(report, request.query_params)
@@ -114,7 +117,7 @@ async def export(request: Request) -> Response:
     if name not in TABLE_NAMES or extension not in EXPORT_FORMATS:
         raise NotFound(_("There is no export of that name."))
     tz = request.app.state.settings.tz
-    with db(request) as session:
+    with read_session(request.app.state.engine) as session:
         report = _report(request, session)
         table = table_for(name, session, report, tz, request.query_params)
     write, media_type = EXPORT_FORMATS[extension]
