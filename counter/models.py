@@ -43,6 +43,10 @@ class Service(SQLModel, table=True):
     section: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
     #: Ordered step names such as 受付 → 確認 → 審査 → 交付; empty for a one-step service.
     steps: list[str] = Field(default_factory=list, sa_column=_json_column())
+    #: What each step is called in each language, {step: {locale: name}}, for residents' screens;
+    #: `steps` stays the key that events and analytics record.
+    step_names: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                                  sa_column=_json_column())
     sort_order: int = 0
     active: bool = True
 

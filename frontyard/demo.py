@@ -56,9 +56,9 @@ def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
 
 
 @functools.cache
-def _section_names(office_code: str) -> dict[str, dict[str, str]]:
-    """Each service's name in every kiosk language, from the office's procedure catalog (the
-    residents' phones and the board show service names in the resident's language)."""
+def _catalog_sections(office_code: str) -> dict[str, Any]:
+    """The office's procedure catalog sections by service: their names and step names in
+    every kiosk language, so residents' phones and boards name them in the resident's."""
     from kiosk.catalog import CatalogError, catalog_path, load_catalog
 
     try:
@@ -66,19 +66,21 @@ def _section_names(office_code: str) -> dict[str, dict[str, str]]:
                                service_codes=[code for code, *_ in SERVICES])
     except (CatalogError, OSError):
         return {}
-    return {section.service: dict(section.name) for section in catalog.sections}
+    return {section.service: section for section in catalog.sections}
 
 
 def seed_structure(session: Session) -> Office:
     """The office, its services and counters (idempotent)."""
     office, _ = _get_or_create(session, Office, {"names": OFFICE["names"]}, code=OFFICE["code"])
     services: dict[str, Service] = {}
-    translated = _section_names(OFFICE["code"])  # type: ignore[arg-type]
+    sections = _catalog_sections(OFFICE["code"])  # type: ignore[arg-type]
     for order, (code, prefix, name_ja, name_en, steps) in enumerate(SERVICES):
-        names = {**translated.get(code, {}), "ja": name_ja, "en": name_en}
+        section = sections.get(code)
+        names = {**(section.name if section else {}), "ja": name_ja, "en": name_en}
+        step_names = {step.step: dict(step.name) for step in section.steps} if section else {}
         services[code], _ = _get_or_create(
             session, Service,
-            {"prefix": prefix, "names": names,
+            {"prefix": prefix, "names": names, "step_names": step_names,
              "section": {"ja": name_ja.split("（")[0], "en": name_en}, "steps": steps,
              "sort_order": order},
             office_id=office.id, code=code,

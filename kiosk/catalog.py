@@ -74,12 +74,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class SectionStep(_Model):
+    """The name, in every language, of one of the service's steps (受付, 確認, 交付…)."""
+
+    step: str
+    name: Text
+
+
 class Section(_Model):
     """A section of the office and the queue (service) that serves it."""
 
     service: str
     name: Text
     counter_hint: Text | None = None
+    steps: list[SectionStep] = []
 
 
 class Document(_Model):

@@ -71,7 +71,7 @@ def test_call_next_start_and_complete_through_htmx(app, staff_client, office, en
     assert called.status_code == 200 and "<html" not in called.text
     assert f'data-ticket="{ticket.number}"' in called.text
     assert 'data-state="called"' in called.text
-    assert "step 1 of 2" in called.text
+    assert "step 1 of 2" in called.text and "Reception (1/3)" in called.text  # 受付, in English
     task_id = ticket.task_ids[0]
     assert staff_client.post(f"/counter/tasks/{task_id}/start", headers=HTMX).status_code == 200
     done = staff_client.post(f"/counter/tasks/{task_id}/complete", headers=HTMX)
@@ -295,6 +295,7 @@ def test_status_page_names_services_in_the_residents_language(app, client, offic
     page = client.get(f"/status/{vietnamese.token}").text
     assert "Phòng Công dân" in page and "Phòng Thuế" in page
     assert "Resident Registration" not in page and "Taxation" not in page
+    assert "(Tiếp nhận)" in page and "受付" not in page  # the step, translated too
     easy = issue(app, office, ["tax"], locale="ja_easy")
     page = client.get(f"/status/{easy.token}").text
     assert "<ruby>税務課<rp>(</rp><rt>ぜいむか</rt><rp>)</rp></ruby>" in page
