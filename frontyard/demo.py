@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from counter import queue
 from counter.models import Counter, CounterService, Office, Service, Task, Visit
+from frontyard import i18n
 from frontyard.auth import Device, DeviceKind, Role, User, create_device, create_user
 from frontyard.database import session_scope, utcnow
 from frontyard.settings import Settings
@@ -69,6 +70,15 @@ def _catalog_sections(office_code: str) -> dict[str, Any]:
     return {section.service: section for section in catalog.sections}
 
 
+def counter_names(number: str) -> dict[str, str]:
+    """A counter's name in every language ("3番窓口", "Counter 3", "Quầy 3"…): the board shows
+    it in Japanese and its second language."""
+    names = {code: f"{i18n.translations(code).gettext('Counter')} {number}"
+             for code in i18n.COMPLETE_LOCALES}
+    return {**names, "ja": f"{number}番窓口", "ja_easy": f"{number}番《ばん》の まどぐち",
+            "en": f"Counter {number}"}
+
+
 def seed_structure(session: Session) -> Office:
     """The office, its services and counters (idempotent)."""
     office, _ = _get_or_create(session, Office, {"names": OFFICE["names"]}, code=OFFICE["code"])
@@ -87,8 +97,7 @@ def seed_structure(session: Session) -> Office:
         )
     for number, codes in COUNTERS.items():
         counter, created = _get_or_create(
-            session, Counter,
-            {"names": {"ja": f"{number}番窓口", "en": f"Counter {number}"}},
+            session, Counter, {"names": counter_names(number)},
             office_id=office.id, number=number,
         )
         if created:

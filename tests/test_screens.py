@@ -200,6 +200,8 @@ def test_board_shows_calls_in_japanese_and_the_second_language(app, staff_client
     assert ticket.number in calling and "4番窓口" in calling and "Counter 4" in calling
     korean = staff_client.get("/board?lang=ko")
     assert 'lang="ko"' in korean.text
+    calling = korean.text.split('class="board-calling"')[1].split("</section>")[0]
+    assert "창구 4" in calling and "Counter 4" not in calling  # the counter in Korean too
     unknown = staff_client.get("/board?lang=xx")
     assert 'lang="en"' in unknown.text  # an unknown code falls back to English
 
