@@ -235,7 +235,7 @@ def heatmap_table(result: Metrics) -> Table:
 def durations_table(result: Metrics) -> Table:
     """Wait, walk, handling and stay per service and step: count, mean, median, p90."""
     table = Table("durations", lazy_gettext("Times per service and step"), _columns(
-        ("metric", lazy_gettext("Time"), Kind.METRIC),
+        ("metric", lazy_gettext("Duration"), Kind.METRIC),
         ("service", lazy_gettext("Service"), Kind.SERVICE),
         ("step", lazy_gettext("Step"), Kind.TEXT),
         ("count", lazy_gettext("Measured"), Kind.COUNT),
