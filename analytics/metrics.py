@@ -281,8 +281,8 @@ def metrics(session: Session, filters: Filters, tz: Zone = DEFAULT_TIMEZONE, *,
 
 @dataclass(frozen=True)
 class _Shape:
-    """Which filters a query has: its statement is built once per shape and level, and the
-    filters' values are bound at execution (no SQL compiled per request)."""
+    """Which filters a query has: its statement is built once per shape and combination of
+    parts, and the filters' values are bound at execution (no SQL compiled per request)."""
 
     office: bool
     service: bool
