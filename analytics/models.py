@@ -60,17 +60,30 @@ def _counter(name: str) -> Column[int]:
     return Column(name, BigInteger, nullable=False, server_default="0", default=0)
 
 
-def _stage_key() -> list[Column[object]]:
-    """Local date × office × service × step, the key shared by the hour and day tables.
+def _when(name: str) -> Column[object]:
+    """The local date or month that leads a rollup table's key.
 
-    The date leads so that a date range is one contiguous stretch of the primary key (and,
-    on SQLite, of the table itself: these tables are stored WITHOUT ROWID)."""
-    return [
-        Column("local_date", Date, primary_key=True),
-        Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
-        Column("service_id", Integer, primary_key=True),
-        Column("step", String(64), primary_key=True),
-    ]
+    It leads so that a date range is one contiguous stretch of the primary key (and, on
+    SQLite, of the table itself: these tables are stored WITHOUT ROWID)."""
+    return Column(name, Date, primary_key=True)
+
+
+def _office() -> Column[object]:
+    """The office, second in every rollup key."""
+    return Column("office_id", Integer, ForeignKey("office.id"), primary_key=True)
+
+
+def _stage_key() -> list[Column[object]]:
+    """Local date × office × service × step, the key shared by the hour and day tables."""
+    return [_when("local_date"), _office(), Column("service_id", Integer, primary_key=True),
+            Column("step", String(64), primary_key=True)]
+
+
+def _counter_key(when: str) -> list[Column[object]]:
+    """Local date or month × office × counter × staff member × service."""
+    return [_when(when), _office(), Column("counter_id", Integer, primary_key=True),
+            Column("staff_user_id", Integer, primary_key=True),
+            Column("service_id", Integer, primary_key=True)]
 
 
 def _hour_values() -> list[Column[int]]:
@@ -92,13 +105,9 @@ def _day_values() -> list[Column[int]]:
 
 def _month_key() -> list[Column[object]]:
     """Month × office × service × step × weekday, the key of the month-level stage tables."""
-    return [
-        Column("month", Date, primary_key=True),
-        Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
-        Column("service_id", Integer, primary_key=True),
-        Column("step", String(64), primary_key=True),
-        Column("weekday", SmallInteger, primary_key=True),
-    ]
+    return [_when("month"), _office(), Column("service_id", Integer, primary_key=True),
+            Column("step", String(64), primary_key=True),
+            Column("weekday", SmallInteger, primary_key=True)]
 
 
 def _counter_values() -> list[Column[int]]:
@@ -138,11 +147,7 @@ stage_day = Table(
 counter_day = Table(
     "analytics_counter_day",
     metadata,
-    Column("local_date", Date, primary_key=True),
-    Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
-    Column("counter_id", Integer, primary_key=True),
-    Column("staff_user_id", Integer, primary_key=True),
-    Column("service_id", Integer, primary_key=True),
+    *_counter_key("local_date"),
     Column("weekday", SmallInteger, nullable=False),
     *_counter_values(),
     sqlite_with_rowid=False,
@@ -172,11 +177,7 @@ stage_month = Table(
 counter_month = Table(
     "analytics_counter_month",
     metadata,
-    Column("month", Date, primary_key=True),
-    Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
-    Column("counter_id", Integer, primary_key=True),
-    Column("staff_user_id", Integer, primary_key=True),
-    Column("service_id", Integer, primary_key=True),
+    *_counter_key("month"),
     Column("weekday", SmallInteger, primary_key=True),
     *_counter_values(),
     sqlite_with_rowid=False,
@@ -188,8 +189,8 @@ counter_month = Table(
 office_day = Table(
     "analytics_office_day",
     metadata,
-    Column("local_date", Date, primary_key=True),
-    Column("office_id", Integer, ForeignKey("office.id"), primary_key=True),
+    _when("local_date"),
+    _office(),
     Column("weekday", SmallInteger, nullable=False),
     _counter("issued"),
     _counter("arrivals"),

@@ -1,18 +1,22 @@
 """Benchmark: the managers' aggregates over one year of a large city.
 
 Generates one year (2025's working days) for two offices of 15 services (three with the steps
-受付 → 確認 → 交付) and 15 counters each — by default 1,000,000 visits and about 7,500,000
+受付 → 確認 → 交付) and 15 counters each — by default 1,000,000 visits and about 8,300,000
 events, written in bulk straight into the tables (the demo path through the engine is far too
 slow for this volume) — then builds the rollups with `rebuild_rollups` and times:
 
 - `analytics.metrics.metrics` (rollups) for ranges from a day to the whole year, on SQLite and
-  PostgreSQL, for all offices, one office, one office and service, and one office on Mondays;
+  PostgreSQL, for all offices, one office, one office and service, and one office on Mondays,
+  each in a read session of its own as the page reads; ranges that start or end inside a month
+  read those days from the day tables and the whole months between from the month tables, so
+  some ranges cross months' ends on purpose; for all offices also with `months=False` (days
+  only, as before the month tables);
 - the naive full scan, `metrics_from_log` (replays the events of the range in Python; run for
   ranges up to `--naive-max-days`, as a year of ORM objects does not fit a sane memory budget);
 - the same aggregates computed by DuckDB over the same events (loaded from a CSV dump of the
   SQLite event table), as the near-limit reference of a columnar engine.
 
-Run: `python benchmarks/analytics.py [--visits N] [--postgres URL] [--skip-generate]`
+Run: `python benchmarks/analytics.py [--visits N] [--postgres URL] [--skip-generate | --rebuild]`
 (DuckDB: `pip install 'frontyard[bench]'`). Results are recorded in docs/analytics.md.
 """
 
@@ -42,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from analytics.metrics import Filters, metrics, metrics_from_log
+from analytics.models import ROLLUP_TABLES
 from analytics.rollups import rebuild_rollups
 from counter.models import Counter, Event, Office, Service, Task, Visit
 from frontyard import database
@@ -55,11 +60,16 @@ OFFICES = 2
 SERVICES_PER_OFFICE = 15
 STEPPED = 3  # the first services of each office have three steps
 STEPS = ("受付", "確認", "交付")
-RANGES = [("1 day", date(2025, 6, 10), date(2025, 6, 10)),
-          ("1 week", date(2025, 6, 9), date(2025, 6, 15)),
-          ("1 month", date(2025, 6, 1), date(2025, 6, 30)),
-          ("1 quarter", date(2025, 4, 1), date(2025, 6, 30)),
-          ("1 year", date(2025, 1, 1), date(2025, 12, 31))]
+#: label, first and last local date, whether the naive scan runs on it (it takes minutes)
+RANGES = [("1 day", date(2025, 6, 10), date(2025, 6, 10), True),
+          ("1 week", date(2025, 6, 9), date(2025, 6, 15), True),
+          ("1 month", date(2025, 6, 1), date(2025, 6, 30), True),
+          ("10 Jun–9 Jul", date(2025, 6, 10), date(2025, 7, 9), False),
+          ("1 quarter", date(2025, 4, 1), date(2025, 6, 30), False),
+          ("15 Mar–14 Jun", date(2025, 3, 15), date(2025, 6, 14), False),
+          ("1 year", date(2025, 1, 1), date(2025, 12, 31), False),
+          ("13 Jan–19 Dec", date(2025, 1, 13), date(2025, 12, 19), False),
+          ("2 Jan–30 Dec", date(2025, 1, 2), date(2025, 12, 30), False)]
 BATCH = 20_000
 
 
@@ -238,24 +248,33 @@ def filter_sets(first_office: int, first_service: int) -> list[tuple[str, dict[s
             ("office, Mondays", {"office_id": first_office, "weekdays": frozenset({0})})]
 
 
+def read_metrics(engine: Engine, filters: Filters, months: bool = True) -> None:
+    """metrics() in a read session of its own, as a page request does."""
+    with database.read_session(engine) as session:
+        metrics(session, filters, months=months)
+
+
 def time_rollups(engine: Engine, repeat: int) -> dict[tuple[str, str], float]:
-    """metrics() per range and filter set."""
+    """metrics() per range and filter set, and days only (`months=False`) for all offices."""
     results = {}
     with Session(engine) as session:
         office = session.execute(text("SELECT min(id) FROM office")).scalar_one()
         service = session.execute(text("SELECT min(id) FROM service")).scalar_one()
-        for label, start, end in RANGES:
-            for name, extra in filter_sets(office, service):
-                filters = Filters(start, end, **extra)
-                results[(label, name)] = timed(lambda f=filters: metrics(session, f), repeat)
+    for label, start, end, _naive in RANGES:
+        for name, extra in filter_sets(office, service):
+            filters = Filters(start, end, **extra)
+            results[(label, name)] = timed(lambda f=filters: read_metrics(engine, f), repeat)
+        every_day = Filters(start, end)
+        results[(label, "days only")] = timed(
+            lambda f=every_day: read_metrics(engine, f, months=False), repeat)
     return results
 
 
 def time_naive(engine: Engine, max_days: int) -> dict[str, float]:
     """metrics_from_log per range (one run each: they are slow), all offices."""
     results = {}
-    for label, start, end in RANGES:
-        if (end - start).days + 1 > max_days:
+    for label, start, end, naive in RANGES:
+        if not naive or (end - start).days + 1 > max_days:
             continue
         with Session(engine) as session:
             started = clock.perf_counter()
@@ -348,7 +367,7 @@ def time_duckdb(csv_path: Path, repeat: int) -> tuple[float, dict[str, float]]:
         FROM read_csv('{csv_path}', header = true, timestampformat = '%Y-%m-%d %H:%M:%S.%f')""")
     load = (clock.perf_counter() - started) * 1000
     results = {}
-    for label, start, end in RANGES:
+    for label, start, end, _naive in RANGES:
         low = datetime.combine(start, time())
         high = datetime.combine(end + timedelta(days=1), time())
 
@@ -368,24 +387,32 @@ def time_duckdb(csv_path: Path, repeat: int) -> tuple[float, dict[str, float]]:
     return load, results
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (the machine may be shared)."""
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 # --- main ----------------------------------------------------------------------------------------
 
-def prepare(url: str, visits: int, skip: bool) -> Engine:
-    """An engine on a generated, rolled-up database."""
+def prepare(url: str, visits: int, skip: bool, rebuild: bool) -> Engine:
+    """An engine on a generated, rolled-up database (reused as it is with `skip`; with
+    `rebuild`, the events are kept and only the rollups are built again)."""
     engine = database.make_engine(url)
     if skip:
         return engine
-    started = clock.perf_counter()
-    events = generate(engine, visits)
-    print(f"  generated {visits:,} visits, {events:,} events in "
-          f"{clock.perf_counter() - started:.0f} s", flush=True)
+    if rebuild:
+        metadata().create_all(engine, tables=list(ROLLUP_TABLES))  # those that are missing
+    else:
+        started = clock.perf_counter()
+        events = generate(engine, visits)
+        print(f"  generated {visits:,} visits, {events:,} events in "
+              f"{clock.perf_counter() - started:.0f} s", flush=True)
     started = clock.perf_counter()
     with database.session_scope(engine) as session:
         rebuild_rollups(session)
     print(f"  rebuild_rollups: {clock.perf_counter() - started:.0f} s", flush=True)
     with engine.connect() as connection:
-        for table in ("event", "analytics_stage_hour", "analytics_stage_day",
-                      "analytics_counter_day"):
+        for table in ("event", *(table.name for table in ROLLUP_TABLES)):
             count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             print(f"  {table}: {count:,} rows")
     if engine.dialect.name == "postgresql":
@@ -397,13 +424,15 @@ def prepare(url: str, visits: int, skip: bool) -> Engine:
 def report(name: str, rollups: dict[tuple[str, str], float], naive: dict[str, float],
            duck: dict[str, float] | None) -> Iterator[str]:
     """Lines of the result table for one database."""
-    yield f"\n{name}: metrics() from the rollups, median ms (worst of the filter sets)"
-    yield f"{'range':<10} {'all':>8} {'office':>8} {'+serv.':>8} {'Mon':>8}   " \
+    yield f"\n{name}: metrics() from the rollups, median ms (worst of the filter sets); " \
+          "days only = all offices without the month tables"
+    yield f"{'range':<14} {'all':>8} {'office':>8} {'+serv.':>8} {'Mon':>8} {'days only':>9}  " \
           f"{'naive ms':>10} {'naive/fy':>9} {'duckdb ms':>10} {'fy/duckdb':>9}"
-    for label, _start, _end in RANGES:
+    for label, _start, _end, _naive in RANGES:
         cells = [rollups[(label, n)] for n, _ in filter_sets(0, 0)]
         worst = max(cells)
-        line = f"{label:<10} " + " ".join(f"{c:8.1f}" for c in cells)
+        line = f"{label:<14} " + " ".join(f"{c:8.1f}" for c in cells)
+        line += f" {rollups[(label, 'days only')]:9.1f}"
         if label in naive:
             line += f"   {naive[label]:10.0f} {naive[label] / worst:8.0f}×"
         else:
@@ -421,9 +450,13 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("FRONTYARD_BENCH_POSTGRES_URL"),
                         help="e.g. postgresql://postgres@127.0.0.1:5432/frontyard_bench "
                              "(the database must exist; its tables are replaced)")
-    parser.add_argument("--skip-generate", action="store_true",
-                        help="reuse the databases of a previous run")
-    parser.add_argument("--naive-max-days", type=int, default=31)
+    reuse = parser.add_mutually_exclusive_group()
+    reuse.add_argument("--skip-generate", action="store_true",
+                       help="reuse the databases of a previous run")
+    reuse.add_argument("--rebuild", action="store_true",
+                       help="keep the generated events, rebuild the rollups from them")
+    parser.add_argument("--naive-max-days", type=int, default=31, help="0: no naive scan")
+    parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB reference")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     databases = [("SQLite", f"sqlite:///{args.sqlite}")]
@@ -434,11 +467,13 @@ def main() -> None:
     output: list[str] = []
     for name, url in databases:
         print(f"{name}: preparing {url}", flush=True)
-        engine = prepare(url, args.visits, args.skip_generate)
+        engine = prepare(url, args.visits, args.skip_generate, args.rebuild)
+        output.append(f"{name}: load average before timing {load_average()}")
         rollups = time_rollups(engine, args.repeat)
+        output.append(f"{name}: load average after the rollups {load_average()}")
         print(f"{name}: naive scans", flush=True)
         naive = time_naive(engine, args.naive_max_days)
-        if name == "SQLite":
+        if name == "SQLite" and not args.no_duckdb:
             try:
                 dump = args.sqlite.with_suffix(".events.csv")
                 dump_events(args.sqlite, dump)
