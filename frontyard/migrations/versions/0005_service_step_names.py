@@ -17,15 +17,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Apply this revision: existing services get no translations (their steps show as named)."""
-    with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('step_names', sa.JSON(), nullable=False,
-                                      server_default=sa.text("'{}'")))
-    with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.alter_column('step_names', server_default=None)
+    """Apply this revision: existing services get no translations (their steps show as named).
+
+    Plain ALTER TABLE, not a batch: on SQLite a batch copies the table, and dropping the old
+    copy fails while visits' tasks reference it (foreign keys are on)."""
+    op.add_column('service', sa.Column('step_names', sa.JSON(), nullable=False,
+                                       server_default=sa.text("'{}'")))
 
 
 def downgrade() -> None:
-    """Revert this revision."""
-    with op.batch_alter_table('service', schema=None) as batch_op:
-        batch_op.drop_column('step_names')
+    """Revert this revision (SQLite 3.35 or newer drops a column in place)."""
+    op.drop_column('service', 'step_names')
