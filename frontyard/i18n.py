@@ -198,20 +198,20 @@ def translations(code: str) -> NullTranslations:
 
 def gettext(message: str) -> str:
     """Translate into the current language."""
-    return _with_ruby(translations(_current.get()).gettext(message))
+    return with_readings(translations(_current.get()).gettext(message))
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate with the plural form the current language needs."""
-    return _with_ruby(translations(_current.get()).ngettext(singular, plural, count))
+    return with_readings(translations(_current.get()).ngettext(singular, plural, count))
 
 
 def pgettext(context: str, message: str) -> str:
     """Translate a message whose meaning depends on a context."""
-    return _with_ruby(translations(_current.get()).pgettext(context, message))
+    return with_readings(translations(_current.get()).pgettext(context, message))
 
 
-def _with_ruby(text: str) -> str:
+def with_readings(text: str) -> str:
     """Easy-Japanese translations carry readings over their kanji (see frontyard.ruby)."""
     return ruby.furigana(text) if _current.get() in RUBY_LOCALES else text
 
@@ -237,7 +237,7 @@ def translate_map(names: dict[str, str]) -> str:
     code = _current.get()
     for candidate in (code, FALLBACKS.get(code), "en", "ja"):
         if candidate and names.get(candidate):
-            return _with_ruby(names[candidate])
+            return with_readings(names[candidate])
     return next(iter(names.values()), "")
 
 
@@ -252,12 +252,17 @@ def local_datetime(value: datetime, tz: ZoneInfo) -> datetime:
 
 def fmt_datetime(value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
     """A date and time in the current language, in the city's zone."""
-    return format_datetime(value, fmt, tzinfo=tz, locale=_babel_locale())
+    return date_readings(format_datetime(value, fmt, tzinfo=tz, locale=_babel_locale()))
 
 
 def fmt_date(value: date | datetime, fmt: str = "medium") -> str:
     """A date in the current language."""
-    return format_date(value, fmt, locale=_babel_locale())
+    return date_readings(format_date(value, fmt, locale=_babel_locale()))
+
+
+def date_readings(text: str) -> str:
+    """Japanese dates in a text, with readings over 年, 月 and 日 in easy Japanese."""
+    return with_readings(ruby.mark_dates(text)) if _current.get() in RUBY_LOCALES else text
 
 
 def fmt_time(value: datetime | time, tz: ZoneInfo | None = None, fmt: str = "short") -> str:

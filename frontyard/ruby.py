@@ -182,3 +182,36 @@ def plain_text(value: object) -> str:
     if isinstance(value, Markup) or (not isinstance(value, str) and hasattr(value, "__html__")):
         return Markup(_READINGS_HTML.sub("", Markup(value))).striptags()
     return str(value)
+
+
+# --- Readings of Japanese dates -------------------------------------------------------------
+
+_ERA_READINGS = {"明治": "めいじ", "大正": "たいしょう", "昭和": "しょうわ", "平成": "へいせい",
+                 "令和": "れいわ"}
+#: Days of the month read irregularly; the others are N日《にち》.
+_DAY_READINGS = {1: "ついたち", 2: "ふつか", 3: "みっか", 4: "よっか", 5: "いつか", 6: "むいか",
+                 7: "なのか", 8: "ようか", 9: "ここのか", 10: "とおか", 14: "じゅうよっか",
+                 20: "はつか", 24: "にじゅうよっか"}
+_WEEKDAY_READINGS = {"月": "げつ", "火": "か", "水": "すい", "木": "もく", "金": "きん", "土": "ど",
+                     "日": "にち"}
+_JAPANESE_DATE = re.compile(r"(明治|大正|昭和|平成|令和)?(元|\d+)年(\d+)月(\d+)日"
+                            r"(?:([月火水木金土日])曜日)?")
+
+
+def _marked_date(match: re.Match[str]) -> str:
+    era, year, month, day, weekday = match.groups()
+    marked = f"{era}{OPEN}{_ERA_READINGS[era]}{CLOSE}" if era else ""
+    marked += f"元年{OPEN}がんねん{CLOSE}" if year == "元" else f"{year}年{OPEN}ねん{CLOSE}"
+    marked += f"{month}月{OPEN}がつ{CLOSE}"
+    special = _DAY_READINGS.get(int(day))
+    marked += f"{BAR}{day}日{OPEN}{special}{CLOSE}" if special else f"{day}日{OPEN}にち{CLOSE}"
+    if weekday:
+        marked += f"{weekday}曜日{OPEN}{_WEEKDAY_READINGS[weekday]}ようび{CLOSE}"
+    return marked
+
+
+def mark_dates(text: str) -> str:
+    """Japanese dates in a text with their readings in ruby markup, for easy Japanese:
+    令和8年12月3日 → 令和《れいわ》8年《ねん》12月《がつ》｜3日《みっか》 (days 1–10, 14, 20 and
+    24 are read irregularly, the others N日《にち》)."""
+    return _JAPANESE_DATE.sub(_marked_date, text)

@@ -14,7 +14,7 @@ from typing import Any
 
 from babel import Locale
 
-from frontyard.i18n import as_text
+from frontyard.i18n import as_text, date_readings
 from frontyard.i18n import gettext as _
 from kiosk.details import (
     DETAIL_FIELDS,
@@ -119,7 +119,7 @@ def readable_date(value: date | None) -> str:
         era_of(value)
     except ValueError:
         return value.isoformat()
-    return f"{value.isoformat()} ({format_era(value)})"
+    return date_readings(f"{value.isoformat()} ({format_era(value)})")
 
 
 def choice_options(locale: Locale) -> dict[str, list[tuple[str, str]]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +143,45 @@ def _easy_catalog():  # type: ignore[no-untyped-def]
 
     with open(i18n.po_path("ja_easy"), "rb") as handle:
         return list(read_po(handle))
+
+
+@pytest.mark.parametrize("text, marked", [
+    ("2026年12月3日", "2026年《ねん》12月《がつ》｜3日《みっか》"),
+    ("令和元年5月1日", "令和《れいわ》元年《がんねん》5月《がつ》｜1日《ついたち》"),
+    ("平成2年4月15日", "平成《へいせい》2年《ねん》4月《がつ》15日《にち》"),
+    ("2026年2月20日金曜日", "2026年《ねん》2月《がつ》｜20日《はつか》金曜日《きんようび》"),
+    ("受付 10:02", "受付 10:02"),  # no date: unchanged
+])
+def test_japanese_dates_get_their_readings(text, marked):
+    """年, 月 and 日 (irregular days read as words), eras and weekdays."""
+    assert ruby.mark_dates(text) == marked
+
+
+@settings(max_examples=200)
+@given(day=st.dates(min_value=date(1873, 1, 1), max_value=date(2100, 12, 31)))
+def test_every_formatted_date_gets_a_reading_over_each_kanji(day):
+    """Babel's Japanese long and full dates and the era dates of forms: marked dates read the
+    same without their readings and leave no kanji bare."""
+    from babel.dates import format_date
+
+    from kiosk.eras import format_era
+
+    texts = [format_date(day, "full", locale="ja"), format_date(day, "long", locale="ja")]
+    if day >= date(1868, 10, 23):
+        texts.append(format_era(day))
+    for text in texts:
+        marked = ruby.mark_dates(text)
+        assert ruby.problems(marked, every_kanji=True) == [], marked
+        assert ruby.to_plain(marked) == text
+
+
+def test_easy_japanese_dates_show_ruby_and_others_stay_plain():
+    """The date filters give ruby in easy Japanese, plain strings in Japanese."""
+    from frontyard import i18n
+
+    with i18n.use_locale("ja_easy"):
+        long = i18n.fmt_date(date(2026, 12, 3), "long")
+    assert long == "2026年12月3日"
+    assert "<ruby>3日<rp>(</rp><rt>みっか</rt>" in str(escape(long))
+    with i18n.use_locale("ja"):
+        assert type(i18n.fmt_date(date(2026, 12, 3), "long")) is str
