@@ -154,7 +154,22 @@ class Furigana(str):
         explicit = "".join(f"{BAR}{segment.text}{OPEN}{segment.reading}{CLOSE}"
                            if segment.reading else segment.text
                            for segment in parse(self.marked))
-        return Furigana(explicit % values)
+        return Furigana(counter_readings(explicit % values))
+
+
+#: 分 after a number ending in 1, 3, 4, 6, 8 or 0 is read ぷん (いっぷん, じゅっぷん), else ふん.
+_MINUTES = re.compile(f"(\\d+){BAR}分{OPEN}ふん{CLOSE}")
+#: One and two people are ひとり and ふたり (and the first, second person ひとりめ, ふたりめ).
+_PEOPLE = re.compile(f"(?<!\\d)([12]){BAR}人(目?){OPEN}にん(め?){CLOSE}")
+
+
+def counter_readings(marked: str) -> str:
+    """Readings of counters that change with the number put before them (`%` formatting of
+    easy-Japanese messages such as "%(num)d分《ふん》")."""
+    marked = _MINUTES.sub(lambda m: f"{m[1]}{BAR}分{OPEN}"
+                          f"{'ぷん' if m[1][-1] in '134680' else 'ふん'}{CLOSE}", marked)
+    return _PEOPLE.sub(lambda m: f"{BAR}{m[1]}人{m[2]}{OPEN}"
+                       f"{'ひとり' if m[1] == '1' else 'ふたり'}{m[3]}{CLOSE}", marked)
 
 
 def _values(values: object) -> list[object]:

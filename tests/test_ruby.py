@@ -185,3 +185,17 @@ def test_easy_japanese_dates_show_ruby_and_others_stay_plain():
     assert "<ruby>3日<rp>(</rp><rt>みっか</rt>" in str(escape(long))
     with i18n.use_locale("ja"):
         assert type(i18n.fmt_date(date(2026, 12, 3), "long")) is str
+
+
+@pytest.mark.parametrize("number, minutes, people", [
+    (1, "1｜分《ぷん》", "｜1人《ひとり》"), (2, "2｜分《ふん》", "｜2人《ふたり》"),
+    (3, "3｜分《ぷん》", "3｜人《にん》"), (5, "5｜分《ふん》", "5｜人《にん》"),
+    (10, "10｜分《ぷん》", "10｜人《にん》"), (12, "12｜分《ふん》", "12｜人《にん》"),
+])
+def test_counters_are_read_as_the_number_before_them_wants(number, minutes, people):
+    """分 is ぷん after 1, 3, 4, 6, 8 and 10; one and two people are ひとり and ふたり."""
+    waited = ruby.Furigana("だいたい %(num)d分《ふん》") % {"num": number}
+    ahead = ruby.Furigana("ほかに %(num)d人《にん》 まって います") % {"num": number}
+    assert isinstance(waited, ruby.Furigana) and waited.marked == f"だいたい {minutes}"
+    assert isinstance(ahead, ruby.Furigana) and ahead.marked == f"ほかに {people} まって います"
+    assert str(ahead) == f"ほかに {number}人 まって います"
