@@ -347,3 +347,30 @@ def backup(output: str | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@catalog.command("names")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--office", default="main", show_default=True,
+              help="Office whose services get the names.")
+def catalog_names(file: Path, office: str) -> None:
+    """Name the office's services and their steps in every language of the catalog's
+    sections (languages a service already names are kept), e.g. after an upgrade."""
+    from kiosk.catalog import CatalogError, apply_section_names, load_catalog
+
+    codes = _catalog_services(None, True, office)
+    try:
+        found = load_catalog(file, service_codes=codes)
+    except CatalogError as error:
+        for problem in error.problems:
+            click.echo(str(problem))
+        click.echo(f"{file}: {len(error.problems)} problem(s); nothing was changed.", err=True)
+        sys.exit(1)
+    engine = migrated_engine(load_settings())
+    try:
+        with database.session_scope(engine) as session:
+            changed = apply_section_names(session, office, found)
+    finally:
+        engine.dispose()
+    click.echo(f"Named {len(changed)} service(s): {', '.join(changed)}." if changed
+               else "Every service already has these names.")

@@ -57,17 +57,15 @@ def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
 
 
 @functools.cache
-def _catalog_sections(office_code: str) -> dict[str, Any]:
-    """The office's procedure catalog sections by service: their names and step names in
-    every kiosk language, so residents' phones and boards name them in the resident's."""
+def _seed_catalog(office_code: str) -> Any:
+    """The office's procedure catalog (None if it has none or it does not load)."""
     from kiosk.catalog import CatalogError, catalog_path, load_catalog
 
     try:
-        catalog = load_catalog(catalog_path(office_code),
-                               service_codes=[code for code, *_ in SERVICES])
+        return load_catalog(catalog_path(office_code),
+                            service_codes=[code for code, *_ in SERVICES])
     except (CatalogError, OSError):
-        return {}
-    return {section.service: section for section in catalog.sections}
+        return None
 
 
 def counter_names(number: str) -> dict[str, str]:
@@ -83,14 +81,10 @@ def seed_structure(session: Session) -> Office:
     """The office, its services and counters (idempotent)."""
     office, _ = _get_or_create(session, Office, {"names": OFFICE["names"]}, code=OFFICE["code"])
     services: dict[str, Service] = {}
-    sections = _catalog_sections(OFFICE["code"])  # type: ignore[arg-type]
     for order, (code, prefix, name_ja, name_en, steps) in enumerate(SERVICES):
-        section = sections.get(code)
-        names = {**(section.name if section else {}), "ja": name_ja, "en": name_en}
-        step_names = {step.step: dict(step.name) for step in section.steps} if section else {}
         services[code], _ = _get_or_create(
             session, Service,
-            {"prefix": prefix, "names": names, "step_names": step_names,
+            {"prefix": prefix, "names": {"ja": name_ja, "en": name_en},
              "section": {"ja": name_ja.split("（")[0], "en": name_en}, "steps": steps,
              "sort_order": order},
             office_id=office.id, code=code,
@@ -103,6 +97,11 @@ def seed_structure(session: Session) -> Office:
         if created:
             for code in codes:
                 session.add(CounterService(counter_id=counter.id, service_id=services[code].id))
+    catalog = _seed_catalog(OFFICE["code"])  # type: ignore[arg-type]
+    if catalog is not None:  # service and step names in every kiosk language
+        from kiosk.catalog import apply_section_names
+
+        apply_section_names(session, office.code, catalog)
     return office
 
 

@@ -123,3 +123,38 @@ def test_services_and_database_are_exclusive(options):
     code, _, err = run(str(DATA / "good.yaml"), *options)
     assert code == 2
     assert err == "Give either --services or --from-database, not both.\n"
+
+
+def test_catalog_names_fill_the_languages_services_lack(engine, settings, monkeypatch):
+    """`catalog names` adds the sections' names and step names in every language, keeps the
+    names the city set, and says when there is nothing left to do."""
+    from sqlmodel import Session, select
+
+    from counter.models import Service
+
+    monkeypatch.setenv("FRONTYARD_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("FRONTYARD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("FRONTYARD_SECRET_KEY", "test-secret-key-for-signing-sessions")
+    with database.session_scope(engine) as session:
+        seed_structure(session)
+        for service in session.exec(select(Service)):  # as an install from before the names
+            service.names = {"ja": service.names["ja"], "en": "Our own English name"}
+            service.step_names = {}
+            session.add(service)
+
+    def names() -> dict[str, Service]:
+        with Session(engine) as session:
+            return {service.code: service for service in session.exec(select(Service))}
+
+    assert "vi" not in names()["residents"].names
+    result = CliRunner().invoke(main, ["catalog", "names", str(catalog_path("main"))])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Named 9 service(s): residents, insurance")
+    residents = names()["residents"]
+    assert residents.names["vi"].startswith("Phòng Công dân")
+    assert residents.names["en"] == "Our own English name"  # kept
+    assert residents.step_names["受付"]["en"] == "Reception"
+    again = CliRunner().invoke(main, ["catalog", "names", str(catalog_path("main"))])
+    assert again.exit_code == 0 and again.stdout == "Every service already has these names.\n"
+    bad = CliRunner().invoke(main, ["catalog", "names", str(DATA / "bad_references.yaml")])
+    assert bad.exit_code == 1 and "nothing was changed" in bad.stderr
