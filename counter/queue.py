@@ -1089,20 +1089,21 @@ def current_calls(session: Session, office_id: int, *,
                   states: Iterable[TaskState] = (TaskState.CALLED,)) -> list[CallEntry]:
     """Tickets at counters now (by default only those called and not yet started), the most
     recently called first: the board's "number → counter" list."""
+    # Plain columns, not ORM objects: the board reads this on every change in the office.
     rows = session.exec(
-        select(Task, Visit, Counter)
+        select(Task.id, Visit.id, Visit.ticket_number, Task.service_id, Counter.id,
+               Counter.number, Task.state, Task.called_at, Task.call_count, Visit.locale)
         .join(Visit, col(Visit.id) == Task.visit_id)
         .join(Counter, col(Counter.id) == Task.counter_id)
         .where(Visit.office_id == office_id, col(Task.state).in_(list(states)))
         .order_by(col(Task.called_at).desc(), col(Task.id).desc())
     ).all()
     return [
-        CallEntry(task_id=task.id, visit_id=visit.id, ticket_number=visit.ticket_number,  # type: ignore[arg-type]
-                  service_id=task.service_id, counter_id=counter.id,  # type: ignore[arg-type]
-                  counter_number=counter.number, state=task.state,
-                  called_at=task.called_at, call_count=task.call_count,  # type: ignore[arg-type]
-                  locale=visit.locale)
-        for task, visit, counter in rows
+        CallEntry(task_id=task_id, visit_id=visit_id, ticket_number=ticket_number,
+                  service_id=service_id, counter_id=counter_id, counter_number=counter_number,
+                  state=state, called_at=called_at, call_count=call_count, locale=locale)
+        for (task_id, visit_id, ticket_number, service_id, counter_id, counter_number, state,
+             called_at, call_count, locale) in rows
     ]
 
 

@@ -124,18 +124,21 @@ class BoardView:
 
 
 def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
-    """Everything the call board shows, in four queries."""
+    """Everything the call board shows, in a fixed number of queries."""
     office = office_or_default(session, office_id)
+    counters = {counter.id: counter for counter in session.exec(
+        select(Counter).where(Counter.office_id == office_id))}
+    # Plain columns, not ORM objects: this runs on every change in the office.
     rows = session.exec(
-        select(Event, Visit, Counter, Task)
+        select(Event.id, Event.at, Event.kind, Event.service_id, Event.counter_id, Task.id,
+               Task.state, Task.counter_id, Visit.ticket_number)
         .join(Visit, col(Visit.id) == Event.visit_id)
-        .join(Counter, col(Counter.id) == Event.counter_id)
         .join(Task, col(Task.id) == Event.task_id)
-        .where(Event.office_id == office_id,
+        .where(Event.office_id == office_id, col(Event.counter_id).is_not(None),
                col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
         .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4)
     ).all()
-    records = [_record_from(event, visit, counter, task) for event, visit, counter, task in rows]
+    records = [_record_from(row, counters[row[4]]) for row in rows if row[4] in counters]
     recent: list[CallRecord] = []
     for record in records:
         # The history shows each ticket once, at its latest call.
@@ -144,19 +147,19 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
     to_speak = sorted((record for record in records if now - record.at <= SPEAK_WINDOW),
                       key=lambda record: (record.at, record.event_id))
     services = active_services(session, office_id)
-    counters = {counter.id: counter for counter in session.exec(
-        select(Counter).where(Counter.office_id == office_id))}
     return BoardView(office=office, calling=queue.current_calls(session, office_id),
                      counters=counters, recent=recent, services=services,  # type: ignore[arg-type]
                      waiting=queue.waiting_counts(session, office_id), to_speak=to_speak)
 
 
-def _record_from(event: Event, visit: Visit, counter: Counter, task: Task) -> CallRecord:
+def _record_from(row: Any, counter: Counter) -> CallRecord:
+    """A call from a row of `board_view`'s query and the counter it was made at."""
+    event_id, at, kind, service_id, _, task_id, task_state, task_counter_id, ticket = row
     return CallRecord(
-        event_id=event.id, task_id=task.id, ticket_number=visit.ticket_number,  # type: ignore[arg-type]
-        counter_id=counter.id, counter=counter, service_id=event.service_id,  # type: ignore[arg-type]
-        at=event.at, recall=event.kind == EventKind.RECALLED,
-        still_called=task.state == TaskState.CALLED and task.counter_id == counter.id)
+        event_id=event_id, task_id=task_id, ticket_number=ticket,
+        counter_id=counter.id, counter=counter, service_id=service_id,  # type: ignore[arg-type]
+        at=at, recall=kind == EventKind.RECALLED,
+        still_called=task_state == TaskState.CALLED and task_counter_id == counter.id)
 
 
 # ---------------------------------------------------------------------------------------------
