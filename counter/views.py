@@ -130,15 +130,17 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
         select(Counter).where(Counter.office_id == office_id))}
     # Plain columns, not ORM objects: this runs on every change in the office.
     rows = session.exec(
-        select(Event.id, Event.at, Event.kind, Event.service_id, Event.counter_id, Task.id,
-               Task.state, Task.counter_id, Visit.ticket_number)
+        select(col(Event.id).label("event_id"), Event.at, Event.kind, Event.service_id,
+               col(Event.counter_id).label("called_at_counter"), col(Task.id).label("task_id"),
+               col(Task.state).label("task_state"), col(Task.counter_id).label("task_counter"),
+               Visit.ticket_number)
         .join(Visit, col(Visit.id) == Event.visit_id)
         .join(Task, col(Task.id) == Event.task_id)
         .where(Event.office_id == office_id, col(Event.counter_id).is_not(None),
                col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
         .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4)
     ).all()
-    records = [_record_from(row, counters[row[4]]) for row in rows if row[4] in counters]
+    records = [_record_from(row, counters[row.called_at_counter]) for row in rows]
     recent: list[CallRecord] = []
     for record in records:
         # The history shows each ticket once, at its latest call.
@@ -154,12 +156,11 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
 
 def _record_from(row: Any, counter: Counter) -> CallRecord:
     """A call from a row of `board_view`'s query and the counter it was made at."""
-    event_id, at, kind, service_id, _, task_id, task_state, task_counter_id, ticket = row
     return CallRecord(
-        event_id=event_id, task_id=task_id, ticket_number=ticket,
-        counter_id=counter.id, counter=counter, service_id=service_id,  # type: ignore[arg-type]
-        at=at, recall=kind == EventKind.RECALLED,
-        still_called=task_state == TaskState.CALLED and task_counter_id == counter.id)
+        event_id=row.event_id, task_id=row.task_id, ticket_number=row.ticket_number,
+        counter_id=counter.id, counter=counter, service_id=row.service_id,  # type: ignore[arg-type]
+        at=row.at, recall=row.kind == EventKind.RECALLED,
+        still_called=row.task_state == TaskState.CALLED and row.task_counter == counter.id)
 
 
 # ---------------------------------------------------------------------------------------------
