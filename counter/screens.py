@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from markupsafe import escape
@@ -28,7 +29,7 @@ from sqlmodel import Session
 
 from counter import queue, views
 from counter.models import Counter, Service
-from frontyard import i18n
+from frontyard import i18n, live
 from frontyard.database import read_session, utcnow
 from frontyard.i18n import lazy_gettext
 
@@ -331,28 +332,59 @@ def _shape_of(status: views.ResidentStatus, locale: str) -> tuple[Any, ...]:
             status.call_key is None)
 
 
-def render_statuses(app: Any, wanted: Sequence[tuple[views.ResidentStatus, str]]) -> list[str]:
-    """The status fragment of each (status, locale), rendering each distinct shape once.
+class StatusMessages:
+    """Residents' status messages, each distinct shape of fragment rendered once.
 
     Two hundred residents waiting for one service differ only in their number, place and
-    wait: their fragment is rendered once with stand-ins, which are then replaced per visit.
+    wait: their fragment is rendered once, as a whole JSON message, with stand-ins that are
+    then replaced per visit (a string replace, no template, no JSON encoding per visit).
     """
-    shapes: dict[tuple[Any, ...], str] = {}
-    fragments = []
-    for status, locale in wanted:
+
+    def __init__(self, app: Any, reading: views.StatusReading) -> None:
+        self.app = app
+        self.reading = reading
+        self._statuses: dict[int, views.ResidentStatus | None] = {}
+        self._shapes: dict[tuple[Any, ...], str] = {}
+        self._waits: dict[tuple[str, int | None, int | None], str] = {}
+
+    def message(self, visit_id: int, locale: str) -> str:
+        """The state message of one visit's status pages in one language."""
+        if visit_id not in self._statuses:
+            self._statuses[visit_id] = self.reading.status(visit_id)
+        status = self._statuses[visit_id]
+        if status is None:
+            return GONE
         key = _shape_of(status, locale)
-        if key not in shapes:
-            stand_in = replace(status, ticket_number=_TICKET,
-                               people_ahead=None if status.people_ahead is None else _AHEAD,
-                               call_key=None if status.call_key is None else _CALL)
-            context = {"status": stand_in, "wait_text": _WAIT}
-            shapes[key] = render_fragment(app, "counter/_status_live.html", locale, context)
-        with i18n.use_locale(locale):
-            wait = _wait_text(status) or ""
-        fragments.append(shapes[key].replace(_TICKET, escape(status.ticket_number))
-                         .replace(_AHEAD, str(status.people_ahead)).replace(_WAIT, escape(wait))
-                         .replace(_CALL, escape(status.call_key or "")))
-    return fragments
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._render_shape(status, locale)
+        return (shape.replace(_TICKET, _in_json(status.ticket_number))
+                .replace(_AHEAD, str(status.people_ahead))
+                .replace(_WAIT, _in_json(self._wait(status, locale)))
+                .replace(_CALL, _in_json(status.call_key or "")))
+
+    def _render_shape(self, status: views.ResidentStatus, locale: str) -> str:
+        stand_in = replace(status, ticket_number=_TICKET,
+                           people_ahead=None if status.people_ahead is None else _AHEAD,
+                           call_key=None if status.call_key is None else _CALL)
+        html = render_fragment(self.app, "counter/_status_live.html", locale,
+                               {"status": stand_in, "wait_text": _WAIT})
+        return state_message({"status-live": html})
+
+    def _wait(self, status: views.ResidentStatus, locale: str) -> str:
+        minutes = (None if status.estimated_wait is None
+                   else int(status.estimated_wait.total_seconds() // 60))
+        key = (locale, status.people_ahead and 1, minutes)  # only 0 ahead reads differently
+        text = self._waits.get(key)
+        if text is None:
+            with i18n.use_locale(locale):
+                text = self._waits[key] = _wait_text(status) or ""
+        return text
+
+
+def _in_json(text: str) -> str:
+    """Text as it goes inside the HTML inside a JSON string: escaped for both."""
+    return json.dumps(str(escape(text)), ensure_ascii=False)[1:-1]
 
 
 @dataclass(frozen=True)
@@ -365,17 +397,17 @@ class StatusAudience(OfficeScreen):
     locale: str
 
     @classmethod
-    def render_many(cls, app: Any, audiences: Sequence[StatusAudience]) -> dict[Any, str]:
-        """Every watched visit of the office, computed together, rendered per visit."""
+    def render_many(cls, app: Any,
+                    audiences: Sequence[StatusAudience]) -> dict[Any, live.Payload]:
+        """Every watched visit of the office, read together in a fixed number of queries;
+        each visit's status and message are made when they are sent (see `live.Payload`)."""
         with read_session(app.state.engine) as session:
-            statuses = views.resident_statuses(
+            reading = views.StatusReading(
                 session, sorted({audience.visit_id for audience in audiences}), utcnow())
-        payloads: dict[Any, str] = {}
-        present = [audience for audience in audiences if audience.visit_id in statuses]
-        fragments = render_statuses(app, [(statuses[audience.visit_id], audience.locale)
-                                          for audience in present])
-        for audience, html in zip(present, fragments, strict=True):
-            payloads[audience] = state_message({"status-live": html})
-        for audience in audiences:  # a deleted visit: the page says so and stops
-            payloads.setdefault(audience, GONE)
+        messages = StatusMessages(app, reading)
+        payloads: dict[Any, live.Payload] = {}
+        for audience in audiences:
+            # A deleted visit: the page says so and stops.
+            payloads[audience] = (partial(messages.message, audience.visit_id, audience.locale)
+                                  if audience.visit_id in reading.tickets else GONE)
         return payloads

@@ -13,8 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection, bindparam
 from sqlmodel import Session, col, select
 
 from counter import queue
@@ -369,53 +370,92 @@ class ResidentStatus:
     remaining: list[Service] = field(default_factory=list)
 
 
+class StatusReading:
+    """What the status pages of many visits show, read in a fixed number of queries however
+    many visits there are. Each visit's `ResidentStatus` is made only when asked for
+    (`status`): the live screens read in a worker thread and make each visit's status just
+    before sending it (see `counter.screens.StatusMessages`)."""
+
+    def __init__(self, session: Session, visit_ids: list[int], now: datetime) -> None:
+        # Plain rows from prebuilt statements: this runs for every watched visit on every
+        # change in the office.
+        connection = session.connection()
+        self.tickets: dict[int, str] = {}
+        self._tasks: dict[int, list[Any]] = defaultdict(list)
+        for row in connection.execute(_STATUS_ROWS, {"visit_ids": visit_ids}):
+            self.tickets[row.visit_id] = row.ticket_number
+            if row.id is not None:
+                self._tasks[row.visit_id].append(row)
+        open_tasks = [task for tasks in self._tasks.values() for task in tasks
+                      if task.state not in queue.FINAL_STATES]
+        self._services = _by_id(session, Service, {task.service_id for task in open_tasks})
+        self._counters = _by_id(session, Counter, {
+            task.counter_id for task in open_tasks
+            if task.state in queue.AT_COUNTER_STATES and task.counter_id is not None})
+        waiting_services = {task.service_id for task in open_tasks
+                            if task.state == TaskState.WAITING}
+        self._places = _places_in_line(connection, waiting_services)
+        self._handling = {sid: (queue.mean_handling_time(session, sid, now),
+                                queue.effective_counters(session, sid))
+                          for sid in waiting_services}
+
+    def status(self, visit_id: int) -> ResidentStatus | None:
+        """Where one of the visits read stands; None for a visit that does not exist."""
+        ticket = self.tickets.get(visit_id)
+        if ticket is None:
+            return None
+        tasks = self._tasks.get(visit_id, [])
+        current = next((task for task in tasks if task.state not in queue.FINAL_STATES), None)
+        return _status(ticket, tasks, current, self._services, self._counters, self._places,
+                       self._handling)
+
+
 def resident_statuses(session: Session, visit_ids: list[int],
                       now: datetime) -> dict[int, ResidentStatus]:
-    """The status of each visit, in a fixed number of queries however many visits there are."""
+    """The status of each existing visit, in a fixed number of queries."""
     if not visit_ids:
         return {}
-    # Plain column rows, not ORM objects: this runs for every watched visit on every change.
-    tickets = dict(session.exec(
-        select(Visit.id, Visit.ticket_number).where(col(Visit.id).in_(visit_ids))).all())
-    tasks_by_visit: dict[int, list[Any]] = defaultdict(list)
-    for task in session.exec(select(*_STATUS_TASK_COLUMNS)
-                             .where(col(Task.visit_id).in_(visit_ids))
-                             .order_by(col(Task.visit_id), col(Task.position))):
-        tasks_by_visit[task.visit_id].append(task)
-    services = {service.id: service for service in session.exec(select(Service))}
-    counters = {counter.id: counter for counter in session.exec(select(Counter))}
-    current = {visit_id: next((t for t in tasks if t.state not in queue.FINAL_STATES), None)
-               for visit_id, tasks in tasks_by_visit.items()}
-    waiting_services = {task.service_id for task in current.values()
-                        if task is not None and task.state == TaskState.WAITING}
-    places = _places_in_line(session, waiting_services)
-    handling = {sid: (queue.mean_handling_time(session, sid, now),
-                      queue.effective_counters(session, sid)) for sid in waiting_services}
-    return {
-        visit_id: _status(ticket, tasks_by_visit.get(visit_id, []), current.get(visit_id),
-                          services, counters, places, handling)
-        for visit_id, ticket in tickets.items()  # type: ignore[misc]
-    }
+    reading = StatusReading(session, visit_ids, now)
+    return {visit_id: reading.status(visit_id) for visit_id in reading.tickets}  # type: ignore[misc]
 
 
-#: What a resident's status needs of each task (`_status` reads these attributes).
-_STATUS_TASK_COLUMNS = (Task.id, Task.visit_id, Task.service_id, Task.state, Task.position,
-                        Task.counter_id, Task.call_count, Task.step_index)
+#: Every task of the visits (`_status` reads these columns), with the visit's ticket number.
+_STATUS_ROWS = (
+    select(col(Visit.id).label("visit_id"), Visit.ticket_number, col(Task.id).label("id"),
+           Task.service_id, Task.state, Task.position, Task.counter_id, Task.call_count,
+           Task.step_index)
+    .outerjoin(Task, col(Task.visit_id) == Visit.id)
+    .where(col(Visit.id).in_(bindparam("visit_ids", expanding=True)))
+    .order_by(col(Visit.id), col(Task.position)))
+
+#: Every waiting task of some services, in call order.
+_CALL_ORDER = (
+    select(Task.id, Task.service_id).join(Visit, col(Visit.id) == Task.visit_id)
+    .where(col(Task.service_id).in_(bindparam("service_ids", expanding=True)),
+           Task.state == TaskState.WAITING)
+    .order_by(col(Task.service_id), col(Visit.priority).desc(), col(Task.ranked_at),
+              col(Task.id)))
+
+RowT = TypeVar("RowT", Service, Counter)
 
 
-def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
+def _by_id(session: Session, model: type[RowT], ids: set[int]) -> dict[int, RowT]:
+    """Some services or counters by id (none read when none are asked for)."""
+    if not ids:
+        return {}
+    rows = session.exec(select(model).where(col(model.id).in_(ids)))
+    return {row.id: row for row in rows}  # type: ignore[misc]
+
+
+def _places_in_line(connection: Connection, service_ids: set[int]) -> dict[int, int]:
     """Task id → people ahead of it: its index in its service's call order."""
     if not service_ids:
         return {}
-    ordered = session.exec(
-        select(Task.id, Task.service_id).join(Visit, col(Visit.id) == Task.visit_id)
-        .where(col(Task.service_id).in_(service_ids), Task.state == TaskState.WAITING)
-        .order_by(col(Task.service_id), col(Visit.priority).desc(), col(Task.ranked_at),
-                  col(Task.id))).all()
     places: dict[int, int] = {}
     seen: dict[int, int] = defaultdict(int)
-    for task_id, service_id in ordered:
-        places[task_id] = seen[service_id]  # type: ignore[index]
+    for task_id, service_id in connection.execute(_CALL_ORDER,
+                                                  {"service_ids": list(service_ids)}):
+        places[task_id] = seen[service_id]
         seen[service_id] += 1
     return places
 

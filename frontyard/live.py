@@ -23,8 +23,9 @@ those silent for `dead_after` seconds; it also re-renders every watched topic ev
 
 An audience is any hashable value with a `topic` and a `render_many(app, audiences)`
 classmethod (called in a worker thread with audiences of one class and one topic) that
-returns the JSON text of each one's state; an optional class attribute `render_priority`
-orders the kinds of screen after a change (lowest first).
+returns the JSON text of each one's state, or a function that makes it (see `Payload`); an
+optional class attribute `render_priority` orders the kinds of screen after a change (lowest
+first).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -52,6 +53,19 @@ TICK = {"type": "tick"}
 MAX_INCOMING = 2048
 #: Close code for a socket that stopped answering pings (the client reconnects).
 GOING_AWAY = 1001
+#: How many states the send loop formats and sends before it lets other tasks run.
+SEND_BATCH = 64
+
+#: An audience's state: its JSON text, or a function (no database work) that makes it. The
+#: database is read in a worker thread; deferred formatting runs in the event loop just
+#: before the send, so the first of three hundred phones gets its state while the others
+#: are still being formatted instead of after all of them.
+Payload = str | Callable[[], str]
+
+
+def made(payload: Payload) -> str:
+    """The JSON text of a payload, formatting it now if it was deferred."""
+    return payload if isinstance(payload, str) else payload()
 
 
 class Audience(Protocol):
@@ -62,8 +76,8 @@ class Audience(Protocol):
     def __hash__(self) -> int: ...
 
     @classmethod
-    def render_many(cls, app: Any, audiences: Sequence[Any]) -> dict[Any, str]:
-        """The state message of each audience, as JSON text (runs in a worker thread)."""
+    def render_many(cls, app: Any, audiences: Sequence[Any]) -> dict[Any, Payload]:
+        """The state message of each audience (runs in a worker thread)."""
         ...
 
 
@@ -173,8 +187,9 @@ class Fanout:
             return
         seq = next(self._versions)
         payloads = await self._render_in_thread([channel.audience])
-        self._remember(channel.audience, seq, payloads[channel.audience])
-        channel.offer(seq, payloads[channel.audience])
+        payload = made(payloads[channel.audience])
+        self._remember(channel.audience, seq, payload)
+        channel.offer(seq, payload)
 
     async def _send_loop(self, channel: Channel) -> None:
         websocket = channel.websocket
@@ -247,18 +262,18 @@ class Fanout:
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def _render(self, audiences: Sequence[Any]) -> dict[Any, str]:
+    def _render(self, audiences: Sequence[Any]) -> dict[Any, Payload]:
         """Render audiences (of one topic) grouped by class; runs in a worker thread."""
         groups: dict[type, list[Any]] = {}
         for audience in audiences:
             groups.setdefault(type(audience), []).append(audience)
-        payloads: dict[Any, str] = {}
+        payloads: dict[Any, Payload] = {}
         for kind, members in groups.items():
             payloads.update(kind.render_many(self.app, members))
             self.renders += len(members)
         return payloads
 
-    async def _render_in_thread(self, audiences: Sequence[Any]) -> dict[Any, str]:
+    async def _render_in_thread(self, audiences: Sequence[Any]) -> dict[Any, Payload]:
         """Render in a worker thread; `stop` waits for renderings still running there, so
         the app never disposes of the database engine under them."""
         work = asyncio.ensure_future(asyncio.to_thread(self._render, audiences))
@@ -287,14 +302,20 @@ class Fanout:
         for kind in sorted(groups, key=lambda kind: getattr(kind, "render_priority", 0)):
             await self._deliver(seq, await self._render_in_thread(groups[kind]))
 
-    async def _deliver(self, seq: int, payloads: dict[Any, str]) -> None:
+    async def _deliver(self, seq: int, payloads: dict[Any, Payload]) -> None:
         """Send rendered states to their sockets, skipping those that did not change.
 
         One plain loop sends to every idle socket, as fast as the transport takes it (waking
         a sender task per socket costs more than the send itself); a socket whose sender is
-        busy gets the state in its mailbox instead.
+        busy gets the state in its mailbox instead. Deferred states are made one by one
+        just before their sends.
         """
-        for audience, payload in payloads.items():
+        for count, (audience, deferred) in enumerate(payloads.items(), start=1):
+            if count % SEND_BATCH == 0:
+                await asyncio.sleep(0)  # let requests and pongs through on a long pass
+            if audience not in self._channels:
+                continue  # its last socket left while the state was being read
+            payload = made(deferred)
             cached = self._cache.get(audience)
             if cached is not None and (cached[1] == payload or cached[0] > seq):
                 continue  # unchanged (or already newer): nothing to send

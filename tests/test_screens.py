@@ -9,11 +9,20 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from counter import views
 from counter.models import Event, EventKind, Task, TaskState
 from counter.routes import StatusTokenFilter
-from counter.screens import speech_lang, spoken_number
+from counter.screens import (
+    GONE,
+    StatusMessages,
+    render_fragment,
+    speech_lang,
+    spoken_number,
+    state_message,
+    status_context,
+)
 from counter.views import TERMINAL_WAITING_LIMIT, Lamp, lamp_for
-from frontyard import database
+from frontyard import database, i18n
 from frontyard.audit import AuditEntry
 from frontyard.auth import DeviceKind, create_device
 from tests.conftest import make_client
@@ -318,3 +327,32 @@ def test_status_tokens_are_redacted_from_logs():
     StatusTokenFilter().filter(other)
     assert token not in other.getMessage()
     assert {type(f) for f in logging.getLogger("uvicorn.access").filters} >= {StatusTokenFilter}
+
+
+def test_streamed_status_messages_equal_a_direct_rendering(app, staff_client, office):
+    """The live status message made from one rendering per shape (stand-ins replaced per
+    visit) is exactly the fragment rendered for that visit alone, in every state and in
+    languages with and without readings; a deleted visit gets "gone"."""
+    waiting = [issue(app, office, ["insurance"], locale=locale)
+               for locale in ("en", "ja", "ja_easy", "vi", "en", "ja_easy")]
+    two_steps = issue(app, office, ["residents", "insurance"], locale="pt_BR")
+    open_counter(staff_client, office, "4", ["insurance"])
+    staff_client.post("/counter/call-next", headers=HTMX)  # the first one is called
+    tickets = [*waiting, two_steps]
+    with database.read_session(app.state.engine) as session:
+        reading = views.StatusReading(session, [t.visit_id for t in tickets] + [10**6],
+                                      database.utcnow())
+    messages = StatusMessages(app, reading)
+    states = set()
+    for ticket, locale in zip(tickets, ["en", "ja", "ja_easy", "vi", "ko", "ja_easy", "pt_BR"],
+                              strict=True):
+        status = reading.status(ticket.visit_id)
+        assert status is not None
+        states.add(status.state)
+        with i18n.use_locale(locale):
+            context = status_context(status)  # the wait's words are in the page's language
+        direct = state_message({"status-live": render_fragment(
+            app, "counter/_status_live.html", locale, context)})
+        assert messages.message(ticket.visit_id, locale) == direct, (ticket.number, locale)
+    assert states == {TaskState.CALLED, TaskState.WAITING}
+    assert messages.message(10**6, "en") == GONE

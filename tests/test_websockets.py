@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import pytest
@@ -91,6 +92,46 @@ def test_one_rendering_per_audience_sent_to_all_its_sockets(fake):
         assert _part(receive(other)) == "b2"
         assert fanout.renders == 4 and sorted(FakeScreen.calls[-1]) == ["a", "b"]
         assert fanout.socket_count() == 3
+
+
+class DeferredScreen(FakeScreen):
+    """A FakeScreen whose states are made only when sent (`live.Payload` as a function)."""
+
+    made: ClassVar[list[str]] = []
+
+    @classmethod
+    def render_many(cls, app: Any, audiences: Any) -> dict[Any, Any]:
+        """Functions that record when they run and read CONTENT then."""
+        def make(name: str) -> str:
+            cls.made.append(name)
+            return json.dumps({"type": "state", "parts": {"x": cls.CONTENT[name]}})
+        return {audience: partial(make, audience.name) for audience in audiences}
+
+
+def test_deferred_states_are_made_at_send_time_in_the_event_loop():
+    """A function payload is made once per audience, on connect and after a change, and what
+    it returns is what the sockets get; an audience whose sockets left costs nothing."""
+    FakeScreen.CONTENT.clear()
+    DeferredScreen.made.clear()
+    hub = Hub()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await fanout.serve(websocket, DeferredScreen(websocket.path_params["name"]))
+
+    app = Starlette(routes=[WebSocketRoute("/ws/{name}", endpoint)])
+    fanout = Fanout(hub, app, ping_interval=3600)
+    FakeScreen.CONTENT.update(a="a1", b="b1")
+    with TestClient(app) as client:
+        with client.websocket_connect("/ws/a") as first, \
+                client.websocket_connect("/ws/a") as second:
+            assert _part(receive(first)) == _part(receive(second)) == "a1"
+            assert DeferredScreen.made == ["a"]  # the second socket got the cached text
+            FakeScreen.CONTENT.update(a="a2")
+            _publish(client, hub, {"type": "task"})
+            assert _part(receive(first)) == _part(receive(second)) == "a2"
+            assert DeferredScreen.made == ["a", "a"]
+        client.portal.call(fanout.stop)
 
 
 def test_unchanged_state_is_not_sent_again(fake):
