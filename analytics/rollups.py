@@ -198,14 +198,18 @@ def check_timezone(session: Session, tz: Zone, *, claim: bool = False) -> None:
                                                                          "asked": name})
 
 
-def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_TIMEZONE) -> None:
+def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_TIMEZONE, *,
+                 zone_checked: bool = False) -> None:
     """Update the rollups for events just added to `session`, in the same transaction.
 
-    Each event must be applied exactly once (applying it twice counts it twice)."""
+    Each event must be applied exactly once (applying it twice counts it twice). Unless the
+    caller read `tz` from the rollups' own setting (`zone_checked`), the zone is checked and,
+    in an empty database, claimed."""
     if not events:
         return
     session.flush()
-    check_timezone(session, tz, claim=True)
+    if not zone_checked:
+        check_timezone(session, tz, claim=True)
     new_ids = {event.id for event in events}
     if None in new_ids:
         raise ValueError("apply_events needs events that were added to the session")
@@ -272,7 +276,8 @@ def _apply_deferred(session: OrmSession) -> None:
     events = [event for event in pending if event in session]
     if events:
         assert isinstance(session, Session)
-        apply_events(session, events, stored_timezone(session) or DEFAULT_TIMEZONE)
+        stored = stored_timezone(session)  # None: this first writer claims the default zone
+        apply_events(session, events, stored or DEFAULT_TIMEZONE, zone_checked=stored is not None)
 
 
 @sa_event.listens_for(OrmSession, "after_soft_rollback")

@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -1089,15 +1089,9 @@ def current_calls(session: Session, office_id: int, *,
                   states: Iterable[TaskState] = (TaskState.CALLED,)) -> list[CallEntry]:
     """Tickets at counters now (by default only those called and not yet started), the most
     recently called first: the board's "number → counter" list."""
-    # Plain columns, not ORM objects: the board reads this on every change in the office.
-    rows = session.exec(
-        select(Task.id, Visit.id, Visit.ticket_number, Task.service_id, Counter.id,
-               Counter.number, Task.state, Task.called_at, Task.call_count, Visit.locale)
-        .join(Visit, col(Visit.id) == Task.visit_id)
-        .join(Counter, col(Counter.id) == Task.counter_id)
-        .where(Visit.office_id == office_id, col(Task.state).in_(list(states)))
-        .order_by(col(Task.called_at).desc(), col(Task.id).desc())
-    ).all()
+    # A prebuilt statement returning plain rows: the board reads this on every change.
+    rows = session.connection().execute(
+        _CURRENT_CALLS, {"office_id": office_id, "states": list(states)})
     return [
         CallEntry(task_id=task_id, visit_id=visit_id, ticket_number=ticket_number,
                   service_id=service_id, counter_id=counter_id, counter_number=counter_number,
@@ -1105,6 +1099,16 @@ def current_calls(session: Session, office_id: int, *,
         for (task_id, visit_id, ticket_number, service_id, counter_id, counter_number, state,
              called_at, call_count, locale) in rows
     ]
+
+
+_CURRENT_CALLS = (
+    select(Task.id, Visit.id, Visit.ticket_number, Task.service_id, Counter.id,
+           Counter.number, Task.state, Task.called_at, Task.call_count, Visit.locale)
+    .join(Visit, col(Visit.id) == Task.visit_id)
+    .join(Counter, col(Counter.id) == Task.counter_id)
+    .where(Visit.office_id == bindparam("office_id"),
+           col(Task.state).in_(bindparam("states", expanding=True)))
+    .order_by(col(Task.called_at).desc(), col(Task.id).desc()))
 
 
 def recent_calls(session: Session, office_id: int, limit: int = 10) -> list[Event]:
@@ -1115,16 +1119,23 @@ def recent_calls(session: Session, office_id: int, limit: int = 10) -> list[Even
         .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(limit)).all())
 
 
-def waiting_counts(session: Session, office_id: int) -> dict[int, int]:
-    """Tasks waiting per service of the office (every active service, zeros included)."""
-    counts = dict.fromkeys(session.exec(select(Service.id).where(
-        Service.office_id == office_id, col(Service.active).is_(True))), 0)
-    rows = session.exec(
-        select(Task.service_id, func.count()).join(Service, col(Service.id) == Task.service_id)
-        .where(Service.office_id == office_id, Task.state == TaskState.WAITING)
-        .group_by(col(Task.service_id))).all()
-    counts.update(dict(rows))
+def waiting_counts(session: Session, office_id: int,
+                   services: Iterable[Service] | None = None) -> dict[int, int]:
+    """Tasks waiting per service of the office (every active service, zeros included; pass
+    the office's active `services` when they are read already)."""
+    service_ids = (session.exec(select(Service.id).where(
+        Service.office_id == office_id, col(Service.active).is_(True))) if services is None
+        else (service.id for service in services))
+    counts = dict.fromkeys(service_ids, 0)
+    counts.update((service_id, waiting) for service_id, waiting in session.connection()
+                  .execute(_WAITING_COUNTS, {"office_id": office_id}))
     return counts  # type: ignore[return-value]
+
+
+_WAITING_COUNTS = (
+    select(Task.service_id, func.count()).join(Service, col(Service.id) == Task.service_id)
+    .where(Service.office_id == bindparam("office_id"), Task.state == TaskState.WAITING)
+    .group_by(col(Task.service_id)))
 
 
 def queue_overview(session: Session, office_id: int,

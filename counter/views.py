@@ -129,18 +129,7 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
     office = office_or_default(session, office_id)
     counters = {counter.id: counter for counter in session.exec(
         select(Counter).where(Counter.office_id == office_id))}
-    # Plain columns, not ORM objects: this runs on every change in the office.
-    rows = session.exec(
-        select(col(Event.id).label("event_id"), Event.at, Event.kind, Event.service_id,
-               col(Event.counter_id).label("called_at_counter"), col(Task.id).label("task_id"),
-               col(Task.state).label("task_state"), col(Task.counter_id).label("task_counter"),
-               Visit.ticket_number)
-        .join(Visit, col(Visit.id) == Event.visit_id)
-        .join(Task, col(Task.id) == Event.task_id)
-        .where(Event.office_id == office_id, col(Event.counter_id).is_not(None),
-               col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
-        .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4)
-    ).all()
+    rows = session.connection().execute(_BOARD_CALLS, {"office_id": office_id})
     records = [_record_from(row, counters[row.called_at_counter]) for row in rows]
     recent: list[CallRecord] = []
     for record in records:
@@ -152,7 +141,22 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
     services = active_services(session, office_id)
     return BoardView(office=office, calling=queue.current_calls(session, office_id),
                      counters=counters, recent=recent, services=services,  # type: ignore[arg-type]
-                     waiting=queue.waiting_counts(session, office_id), to_speak=to_speak)
+                     waiting=queue.waiting_counts(session, office_id, services),
+                     to_speak=to_speak)
+
+
+#: The office's last calls and recalls, newest first, as plain rows (prebuilt: this runs on
+#: every change in the office).
+_BOARD_CALLS = (
+    select(col(Event.id).label("event_id"), Event.at, Event.kind, Event.service_id,
+           col(Event.counter_id).label("called_at_counter"), col(Task.id).label("task_id"),
+           col(Task.state).label("task_state"), col(Task.counter_id).label("task_counter"),
+           Visit.ticket_number)
+    .join(Visit, col(Visit.id) == Event.visit_id)
+    .join(Task, col(Task.id) == Event.task_id)
+    .where(Event.office_id == bindparam("office_id"), col(Event.counter_id).is_not(None),
+           col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
+    .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4))
 
 
 def _record_from(row: Any, counter: Counter) -> CallRecord:

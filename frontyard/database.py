@@ -72,10 +72,11 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_holds_nul(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    return False
+        value = value.values()
+    elif not isinstance(value, list | tuple):
+        return False
+    # Checked on every statement: skip numbers (long IN lists of ids) without a call each.
+    return any(_holds_nul(item) for item in value if type(item) is not int)
 
 
 def _refuse_nul_characters(_connection: Any, _cursor: Any, _statement: str, parameters: Any,
