@@ -161,10 +161,11 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
             if any(changes.values()):
                 rows.append({**_key_columns(table, key),
                              **{column: changes.get(column, 0) for column in columns}})
-        if rows:
-            session.execute(_upsert(dialect, table), rows)
+        if rows:  # Core, not the ORM's bulk path: these are plain tables
+            session.connection().execute(_upsert(dialect, table), rows)
 
 
+@cache
 def _value_columns(table: Table) -> list[str]:
     """The running totals of a rollup table (everything but the key and the weekday)."""
     return [column.name for column in table.c if column.name not in (*KEYS[table], "weekday")]
