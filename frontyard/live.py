@@ -17,9 +17,10 @@ How a change reaches a screen:
    up the loop.
 
 Each socket has one long-lived sender (the endpoint's own task) and one reader; no task is
-created per message. A heartbeat pings every socket every `ping_interval` seconds and closes
-those silent for `dead_after` seconds; it also re-renders every watched topic every
-`refresh_interval` seconds, because waited minutes change without any event.
+created per message. A heartbeat pings every socket every `ping_interval` seconds (a slice
+of them each second, not all at once) and closes those silent for `dead_after` seconds; it
+also re-renders every watched topic every `refresh_interval` seconds, because waited minutes
+change without any event.
 
 An audience is any hashable value with a `topic` and a `render_many(app, audiences)`
 classmethod (called in a worker thread with audiences of one class and one topic) that
@@ -53,6 +54,10 @@ TICK = {"type": "tick"}
 MAX_INCOMING = 2048
 #: Close code for a socket that stopped answering pings (the client reconnects).
 GOING_AWAY = 1001
+#: The heartbeat pings a slice of the sockets this often (seconds), each socket once per
+#: `ping_interval`: three thousand phones answering the same millisecond would hold up
+#: every screen's next update for tens of milliseconds.
+PING_SLICE = 1.0
 #: How many states the send loop formats and sends before it lets other tasks run.
 SEND_BATCH = 64
 
@@ -103,12 +108,13 @@ def same_origin(websocket: WebSocket, trusted: Sequence[str] = ()) -> bool:
 class Channel:
     """One connected socket: its audience, mailbox and liveness."""
 
-    __slots__ = ("audience", "closed", "control", "last_seen", "sending", "seq", "state",
-                 "wakeup", "websocket")
+    __slots__ = ("audience", "closed", "control", "last_seen", "ping_slot", "sending", "seq",
+                 "state", "wakeup", "websocket")
 
-    def __init__(self, websocket: WebSocket, audience: Hashable) -> None:
+    def __init__(self, websocket: WebSocket, audience: Hashable, ping_slot: int = 0) -> None:
         self.websocket = websocket
         self.audience = audience
+        self.ping_slot = ping_slot  # which of the heartbeat's slices pings this socket
         self.state: str | None = None  # the newest state not yet sent
         self.seq = 0  # the version of the newest state offered
         self.control: deque[str] = deque(maxlen=8)
@@ -156,13 +162,14 @@ class Fanout:
         self._settle_waiters: list[asyncio.Future[None]] = []  # see `settled`
         self._heartbeat: asyncio.Task[None] | None = None
         self._versions = itertools.count(1)
+        self._ping_slots = itertools.count()
         self.renders = 0  # how many audience renderings ran (tests and metrics read it)
 
     # -- sockets -----------------------------------------------------------------------------
 
     async def serve(self, websocket: WebSocket, audience: Any) -> None:
         """Run an accepted socket for `audience` until either side closes it."""
-        channel = Channel(websocket, audience)
+        channel = Channel(websocket, audience, next(self._ping_slots))
         self._channels.setdefault(audience, set()).add(channel)
         reader = asyncio.create_task(self._read(channel))
         try:
@@ -399,20 +406,24 @@ class Fanout:
             self._heartbeat = asyncio.create_task(self._beat(), name="frontyard-live-heartbeat")
 
     async def _beat(self) -> None:
+        slices = max(1, round(self.ping_interval / PING_SLICE))
         last_refresh = time.monotonic()
-        while True:
-            await asyncio.sleep(self.ping_interval)
-            self.ping()
+        for turn in itertools.count():
+            await asyncio.sleep(self.ping_interval / slices)
+            self.ping(turn % slices, slices)
             if time.monotonic() - last_refresh >= self.refresh_interval:
                 last_refresh = time.monotonic()
                 for topic in list(self._watchers):
                     self.hub.publish(topic, TICK)
 
-    def ping(self) -> None:
-        """Ping every socket; close those that stayed silent too long."""
+    def ping(self, part: int = 0, parts: int = 1) -> None:
+        """Ping one slice of the sockets (all of them by default); close those of the slice
+        that stayed silent too long."""
         now = time.monotonic()
         for sockets in list(self._channels.values()):
             for channel in list(sockets):
+                if channel.ping_slot % parts != part:
+                    continue
                 if now - channel.last_seen > self.dead_after:
                     channel.close()
                 else:

@@ -195,6 +195,33 @@ def test_heartbeat_pings_and_closes_silent_sockets(fake):
     assert fanout.socket_count() == 0
 
 
+def _pinged(socket: Any) -> bool:
+    """Whether a ping arrives within a short while."""
+    try:
+        return receive(socket, 0.15) == {"type": "ping"}
+    except TimeoutError:
+        return False
+
+
+def test_heartbeat_pings_one_slice_at_a_time_and_every_socket_once(fake):
+    """The heartbeat spreads its pings over the interval: each slice pings its own sockets
+    only, and the slices together ping every socket exactly once."""
+    client, _, fanout = fake
+    FakeScreen.CONTENT.update(a="a1", b="b1", c="c1")
+    with client.websocket_connect("/ws/a") as a, client.websocket_connect("/ws/b") as b, \
+            client.websocket_connect("/ws/c") as c:
+        sockets = [a, b, c]
+        for socket in sockets:
+            receive(socket)
+        pinged = []
+        for part in range(3):
+            client.portal.call(fanout.ping, part, 3)
+            got = [index for index, socket in enumerate(sockets) if _pinged(socket)]
+            assert len(got) == 1, (part, got)  # one socket per slice (three slices here)
+            pinged += got
+        assert sorted(pinged) == [0, 1, 2]
+
+
 def test_a_failing_renderer_closes_the_socket_without_crashing(fake):
     """An audience that cannot render is closed (the client reconnects); others carry on."""
     client, hub, fanout = fake
