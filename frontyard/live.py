@@ -407,18 +407,21 @@ class Fanout:
 
     async def _beat(self) -> None:
         slices = max(1, round(self.ping_interval / PING_SLICE))
+        # A socket heard from within the last interval (just connected, or it answered the
+        # previous ping) needs no ping yet.
+        silent_for = self.ping_interval - self.ping_interval / slices
         last_refresh = time.monotonic()
         for turn in itertools.count():
             await asyncio.sleep(self.ping_interval / slices)
-            self.ping(turn % slices, slices)
+            self.ping(turn % slices, slices, silent_for=silent_for)
             if time.monotonic() - last_refresh >= self.refresh_interval:
                 last_refresh = time.monotonic()
                 for topic in list(self._watchers):
                     self.hub.publish(topic, TICK)
 
-    def ping(self, part: int = 0, parts: int = 1) -> None:
-        """Ping one slice of the sockets (all of them by default); close those of the slice
-        that stayed silent too long."""
+    def ping(self, part: int = 0, parts: int = 1, *, silent_for: float = 0.0) -> None:
+        """Ping the sockets of one slice (all of them by default) that have been silent for
+        `silent_for` seconds; close those silent longer than `dead_after`."""
         now = time.monotonic()
         for sockets in list(self._channels.values()):
             for channel in list(sockets):
@@ -426,7 +429,7 @@ class Fanout:
                     continue
                 if now - channel.last_seen > self.dead_after:
                     channel.close()
-                else:
+                elif now - channel.last_seen >= silent_for:
                     channel.push(PING)
 
     def socket_count(self) -> int:
