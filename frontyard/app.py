@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
@@ -54,8 +56,19 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
+async def _in_tracked_thread(work: Callable[[], object],
+                             in_flight: set[asyncio.Future[Any]]) -> None:
+    """Run blocking database work in a thread. Cancelling the caller must not abandon it
+    mid-transaction: the shutdown waits for it (in `in_flight`) before the engine and its
+    connections are disposed of."""
+    future = asyncio.ensure_future(asyncio.to_thread(work))
+    in_flight.add(future)
+    future.add_done_callback(in_flight.discard)
+    await asyncio.shield(future)
+
+
 async def _purge_hourly(settings: Settings, engine: Engine,
-                        in_flight: set[asyncio.Future[None]]) -> None:
+                        in_flight: set[asyncio.Future[Any]]) -> None:
     """Apply the retention rule now and then every hour, for as long as the app runs."""
 
     def purge_once() -> None:
@@ -64,16 +77,22 @@ async def _purge_hourly(settings: Settings, engine: Engine,
                                 settings.tz)
 
     while True:
-        # Cancelling the task must not abandon a purge mid-transaction: the shutdown waits
-        # for it (in `in_flight`) before the engine and its connections are disposed of.
-        work = asyncio.ensure_future(asyncio.to_thread(purge_once))
-        in_flight.add(work)
-        work.add_done_callback(in_flight.discard)
         try:
-            await asyncio.shield(work)
+            await _in_tracked_thread(purge_once, in_flight)
         except Exception:  # a busy or unreachable database must not stop the app
             log.exception("retention purge failed; retrying in an hour")
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+async def _checkpoint_often(engine: Engine, in_flight: set[asyncio.Future[Any]]) -> None:
+    """Checkpoint SQLite's log every few seconds, off the requests' path (see
+    `database.make_engine`)."""
+    while True:
+        await asyncio.sleep(database.CHECKPOINT_INTERVAL)
+        try:
+            await _in_tracked_thread(partial(database.checkpoint, engine), in_flight)
+        except Exception:  # e.g. the disk is full: requests will say so; keep trying
+            log.exception("SQLite checkpoint failed; retrying")
 
 
 def _claim_analytics_timezone(settings: Settings, engine: Engine) -> None:
@@ -89,7 +108,7 @@ def _claim_analytics_timezone(settings: Settings, engine: Engine) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application; the database must already be migrated."""
     settings = settings or Settings()
-    engine = database.make_engine(settings.resolved_database_url())
+    engine = database.make_engine(settings.resolved_database_url(), background_checkpoints=True)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -103,14 +122,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             bridge = PostgresBridge(libpq_dsn(settings.resolved_database_url()), hub)
             await bridge.start()
         app.state.bridge = bridge
-        purging: set[asyncio.Future[None]] = set()
-        purger = asyncio.create_task(_purge_hourly(settings, engine, purging),
-                                     name="frontyard-purge")
+        in_flight: set[asyncio.Future[Any]] = set()
+        chores = [asyncio.create_task(_purge_hourly(settings, engine, in_flight),
+                                      name="frontyard-purge")]
+        if engine.dialect.name == "sqlite":
+            chores.append(asyncio.create_task(_checkpoint_often(engine, in_flight),
+                                              name="frontyard-checkpoint"))
         try:
             yield
         finally:
-            purger.cancel()
-            await asyncio.gather(*purging, return_exceptions=True)
+            for chore in chores:
+                chore.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
             await app.state.fanout.stop()
             if bridge is not None:
                 await bridge.stop()

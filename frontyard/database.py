@@ -50,8 +50,11 @@ class DatabaseNotMigrated(RuntimeError):
     """The schema is missing or older than this code; `frontyard db upgrade` fixes it."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend: WAL, foreign keys and a busy timeout on SQLite."""
+def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
+    """An engine tuned for the backend: WAL, foreign keys and a busy timeout on SQLite.
+
+    With `background_checkpoints` (the serving app, which runs `checkpoint` every
+    `CHECKPOINT_INTERVAL` seconds), SQLite's commits never checkpoint on their own."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         database = make_url(url).database
@@ -62,6 +65,8 @@ def make_engine(url: str) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take it over so that
         # `begin_immediate` can serialise writers explicitly.
         event.listen(engine, "begin", _begin_sqlite)
+        if background_checkpoints:
+            event.listen(engine, "connect", _no_automatic_checkpoints)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
@@ -103,6 +108,33 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+#: How often the serving app copies SQLite's write-ahead log into the database (seconds).
+CHECKPOINT_INTERVAL = 2.0
+
+
+def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """By default the commit that fills the log past 1,000 pages copies it into the database
+    file and waits for the disk: a staff action now and then took 5–100 ms longer. The
+    serving app checkpoints from a background thread instead (`checkpoint`)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def checkpoint(engine: Engine) -> tuple[int, int]:
+    """Copy SQLite's write-ahead log into the database file as far as readers allow, without
+    waiting for anyone (PASSIVE; the rest goes next time). Returns the pages in the log and
+    those copied so far."""
+    connection = engine.raw_connection()  # no transaction: a checkpoint cannot run in one
+    try:
+        cursor = connection.cursor()
+        _busy, pages, copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        cursor.close()
+        return int(pages), int(copied)
+    finally:
+        connection.close()
 
 
 #: Execution option of connections that only read (see `read_session`).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -57,6 +58,37 @@ def test_sqlite_connections_are_tuned(tmp_path):
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
     engine.dispose()
+
+
+def test_the_serving_app_checkpoints_sqlite_in_the_background(tmp_path, monkeypatch):
+    """Commits of the app's engine never checkpoint (a staff action never waits for the
+    disk); a background task does, and copies the whole log when nobody reads."""
+    url = f"sqlite:///{tmp_path / 'frontyard.sqlite3'}"
+    database.upgrade(url)
+    plain = database.make_engine(url)
+    with plain.connect() as connection:
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+    plain.dispose()
+    calls: list[tuple[int, int]] = []
+    real_checkpoint = database.checkpoint
+
+    def recorded(engine):  # type: ignore[no-untyped-def]
+        calls.append(real_checkpoint(engine))
+        return calls[-1]
+
+    monkeypatch.setattr(database, "CHECKPOINT_INTERVAL", 0.05)
+    monkeypatch.setattr(database, "checkpoint", recorded)
+    app = create_app(Settings(data_dir=tmp_path, secret_key="k"))
+    with TestClient(app):
+        engine = app.state.engine
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        with database.session_scope(engine) as session:
+            create_user(session, "checkpointed", "a long enough password", Role.STAFF)
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while not any(pages and copied == pages for pages, copied in calls):
+            assert datetime.now(UTC) < deadline, calls
+            time.sleep(0.02)
 
 
 def test_foreign_keys_are_enforced(engine):
