@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, ClassVar, TypeVar
 
 from markupsafe import escape
@@ -309,11 +309,20 @@ def status_context(status: views.ResidentStatus) -> dict[str, Any]:
 
 
 def _wait_text(status: views.ResidentStatus) -> str | None:
-    if status.people_ahead is None or status.estimated_wait is None:
+    return _wait_words(status.people_ahead, _minutes(status))
+
+
+def _minutes(status: views.ResidentStatus) -> int | None:
+    wait = status.estimated_wait
+    return None if wait is None else int(wait.total_seconds() // 60)
+
+
+def _wait_words(people_ahead: int | None, minutes: int | None) -> str | None:
+    """"You are next." or "about 5 minutes", in the current language."""
+    if people_ahead is None or minutes is None:
         return None
-    if status.people_ahead == 0:
+    if people_ahead == 0:
         return i18n.gettext("You are next.")
-    minutes = int(status.estimated_wait.total_seconds() // 60)
     return i18n.ngettext("about %(num)d minute", "about %(num)d minutes", minutes) % {
         "num": minutes}
 
@@ -345,7 +354,6 @@ class StatusMessages:
         self.reading = reading
         self._statuses: dict[int, views.ResidentStatus | None] = {}
         self._shapes: dict[tuple[Any, ...], str] = {}
-        self._waits: dict[tuple[str, int | None, int | None], str] = {}
 
     def message(self, visit_id: int, locale: str) -> str:
         """The state message of one visit's status pages in one language."""
@@ -360,7 +368,7 @@ class StatusMessages:
             shape = self._shapes[key] = self._render_shape(status, locale)
         return (shape.replace(_TICKET, _in_json(status.ticket_number))
                 .replace(_AHEAD, str(status.people_ahead))
-                .replace(_WAIT, _in_json(self._wait(status, locale)))
+                .replace(_WAIT, _wait_in_json(locale, status.people_ahead and 1, _minutes(status)))
                 .replace(_CALL, _in_json(status.call_key or "")))
 
     def _render_shape(self, status: views.ResidentStatus, locale: str) -> str:
@@ -371,19 +379,24 @@ class StatusMessages:
                                {"status": stand_in, "wait_text": _WAIT})
         return state_message({"status-live": html})
 
-    def _wait(self, status: views.ResidentStatus, locale: str) -> str:
-        minutes = (None if status.estimated_wait is None
-                   else int(status.estimated_wait.total_seconds() // 60))
-        key = (locale, status.people_ahead and 1, minutes)  # only 0 ahead reads differently
-        text = self._waits.get(key)
-        if text is None:
-            with i18n.use_locale(locale):
-                text = self._waits[key] = _wait_text(status) or ""
-        return text
+
+
+@lru_cache(maxsize=4096)
+def _wait_in_json(locale: str, people_ahead: int | None, minutes: int | None) -> str:
+    """The wait's words ready for a message (`_in_json`); only whether anyone is ahead
+    matters, not how many, so a few hundred residents share a few dozen texts."""
+    with i18n.use_locale(locale):
+        return _in_json(_wait_words(people_ahead, minutes) or "")
+
+
+#: Text that needs no escaping in HTML nor in JSON (ticket numbers, call keys, most waits).
+_PLAIN = re.compile(r"[\w\-.: ]*")
 
 
 def _in_json(text: str) -> str:
     """Text as it goes inside the HTML inside a JSON string: escaped for both."""
+    if type(text) is str and _PLAIN.fullmatch(text):  # not Markup, nor text with readings
+        return text
     return json.dumps(str(escape(text)), ensure_ascii=False)[1:-1]
 
 
