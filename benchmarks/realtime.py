@@ -170,13 +170,14 @@ class Clients:
     async def measure(self, action: object, timeout: float = 20.0) -> list[float]:
         """Run an action; the latency (ms) of every socket's first message after it began.
 
-        With `pause_gc`, this process's own garbage collector is paused while it listens
-        (after a collection beforehand), so that its pauses are not counted as the server's
-        latency: the stricter yardstick, under which the baseline at 1,000 sockets is about
-        twice as fast (see docs/realtime.md)."""
+        This process holds thousands of sockets' objects: they are frozen out of its garbage
+        collector first, or a full collection (over 100 ms) now and then stops every reader
+        at once and counts as the server's latency. With `pause_gc`, its collector is also
+        paused while it listens: the stricter yardstick, under which the baseline at 1,000
+        sockets is about twice as fast (see docs/realtime.md)."""
         await self.quiet()
+        gc.freeze()
         if self.pause_gc:
-            gc.collect()
             gc.disable()
         try:
             self.arrivals = [None] * len(self.sockets)
