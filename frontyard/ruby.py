@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from babel.support import LazyProxy
 from markupsafe import Markup, escape
 
 BAR = "｜"
@@ -146,15 +147,39 @@ class Furigana(str):
         return to_html(self.marked)
 
     def __mod__(self, values: object) -> str:
-        """Format the marked text; values that look like markup are never parsed as such."""
+        """Format the marked text; values that look like markup are never parsed as such.
+
+        Values keep their own readings: a translated value (an era's name) brings its ruby,
+        and a Japanese date (令和元年5月1日) gets its readings as the messages' own dates do."""
         if any(mark in str(value) for value in _values(values) for mark in (BAR, OPEN, CLOSE)):
             return str(self) % values
-        # Every base marked explicitly first: a value ending in kanji ("山田" before "様《さま》")
-        # must not join the base of the reading after it.
-        explicit = "".join(f"{BAR}{segment.text}{OPEN}{segment.reading}{CLOSE}"
-                           if segment.reading else segment.text
-                           for segment in parse(self.marked))
-        return Furigana(counter_readings(explicit % values))
+        return Furigana(counter_readings(_explicit(self.marked) % _marked_values(values)))
+
+
+def _explicit(marked: str) -> str:
+    """Marked text with every base marked explicitly (｜base《reading》): a value ending in
+    kanji ("山田" before "様《さま》") must not join the base of the reading after it."""
+    return "".join(f"{BAR}{segment.text}{OPEN}{segment.reading}{CLOSE}"
+                   if segment.reading else segment.text for segment in parse(marked))
+
+
+def _marked_values(values: object) -> object:
+    """`%` values as marked text where they carry readings (see `Furigana.__mod__`)."""
+    if isinstance(values, dict):
+        return {key: _marked_value(value) for key, value in values.items()}
+    if isinstance(values, tuple):
+        return tuple(_marked_value(value) for value in values)
+    return _marked_value(values)
+
+
+def _marked_value(value: object) -> object:
+    if isinstance(value, LazyProxy):
+        value = value.value
+    if isinstance(value, Furigana):
+        return _explicit(value.marked)
+    if isinstance(value, str):
+        return _explicit(mark_dates(value))
+    return value  # numbers keep their %d / %.1f formatting
 
 
 #: 分 after a number ending in 1, 3, 4, 6, 8 or 0 is read ぷん (いっぷん, じゅっぷん), else ふん.

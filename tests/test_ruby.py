@@ -105,6 +105,27 @@ def test_formatting_keeps_readings_and_never_parses_values_as_markup():
     assert not isinstance(sneaky, ruby.Furigana) and sneaky == "名前: 悪《わる》"
 
 
+def test_values_keep_their_readings_eras_and_dates_included():
+    """An era's translated name and a Japanese date inserted into an easy-Japanese message
+    carry their readings; the plain text (for attributes and speech) has none."""
+    from frontyard import i18n
+    from kiosk.eras import DateInputError, parse_date
+
+    with i18n.use_locale("ja_easy"), pytest.raises(DateInputError) as refused:
+        parse_date("平成31年5月1日")  # 令和 began on 1 May 2019
+    message = refused.value.args[0]
+    html = str(escape(message))
+    assert "<ruby>平成<rp>(</rp><rt>へいせい</rt><rp>)</rp></ruby>" in html
+    assert "<ruby>令和<rp>(</rp><rt>れいわ</rt><rp>)</rp></ruby>" in html
+    assert "<ruby>元年<rp>(</rp><rt>がんねん</rt><rp>)</rp></ruby>" in html
+    assert "<ruby>1日<rp>(</rp><rt>ついたち</rt><rp>)</rp></ruby>" in html
+    assert str(message) == ("平成に この 日は ありません。令和元年5月1日 (2019-05-01) では "
+                            "ありませんか？")
+    with i18n.use_locale("ja"), pytest.raises(DateInputError) as plain:
+        parse_date("平成31年5月1日")
+    assert type(plain.value.args[0]) is str and "《" not in plain.value.args[0]
+
+
 def test_furigana_only_for_well_formed_markup():
     """Text without readings, or with broken markup, stays as it is."""
     assert type(ruby.furigana("ふつうの 文")) is str
