@@ -20,7 +20,7 @@ from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, and_, delete, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,6 +54,7 @@ from analytics.timeline import (
     visit_facts,
 )
 from counter.models import Event
+from frontyard.database import plain_rows
 from frontyard.errors import Conflict
 from frontyard.i18n import gettext as _
 
@@ -217,7 +218,7 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
     deltas: Deltas = defaultdict(Counter)
     for visit_id in sorted({e.visit_id for e in events
                             if e.visit_id is not None and e.kind not in COUNTER_KINDS}):
-        history = session.scalars(select(Event).where(Event.visit_id == visit_id)).all()
+        history = plain_rows(session, _VISIT_HISTORY, {"visit_id": visit_id}).all()
         _diff(deltas, visit_facts(history),
               visit_facts([e for e in history if e.id not in new_ids]), tz)
     by_counter: dict[tuple[int, int], list[Event]] = defaultdict(list)
@@ -252,7 +253,14 @@ def defer_rollups(session: OrmSession, event: Event) -> None:
 
 def stored_timezone(session: Session) -> str | None:
     """The time zone the rollups are kept in, or None before anything was written."""
-    return session.execute(select(rollup_settings.c.timezone)).scalar_one_or_none()
+    return plain_rows(session, _STORED_ZONE, {}).scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+# Prebuilt, as plain rows: both run in every queue action's commit.
+_STORED_ZONE = select(rollup_settings.c.timezone)
+_VISIT_HISTORY = (select(Event.__table__.c)  # type: ignore[attr-defined]
+                  .where(Event.__table__.c.visit_id == bindparam("visit_id"))  # type: ignore[attr-defined]
+                  .order_by(Event.__table__.c.at, Event.__table__.c.id))  # type: ignore[attr-defined]
 
 
 def claim_timezone(session: Session, tz: Zone) -> bool:

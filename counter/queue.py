@@ -55,7 +55,7 @@ from counter.models import (
     Visit,
     VisitDetails,
 )
-from frontyard.database import utcnow
+from frontyard.database import plain_rows, utcnow
 from frontyard.errors import Conflict, NotFound, ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.i18n import is_supported, lazy_gettext
@@ -429,10 +429,8 @@ def _visit_tasks(session: Session, visit_id: int | None, *, lock: bool = False) 
 
 
 def _counter_service_ids(session: Session, counter_id: int) -> list[int]:
-    return list(session.exec(
-        select(CounterService.service_id).where(CounterService.counter_id == counter_id)
-        .order_by(col(CounterService.service_id))
-    ).all())
+    return [service_id for (service_id,) in plain_rows(
+        session, _COUNTER_SERVICE_IDS, {"counter_id": counter_id})]
 
 
 def _task_at_counter(session: Session, counter_id: int) -> Task | None:
@@ -452,12 +450,23 @@ def _check_signed_in(counter: Counter, user_id: int) -> None:
 def _check_free(session: Session, counter: Counter) -> None:
     """A counter calls the next ticket, or closes, only once the ticket in hand is finished,
     returned or held."""
-    busy = _task_at_counter(session, counter.id)  # type: ignore[arg-type]
+    busy = plain_rows(session, _TICKET_AT_COUNTER, {"counter_id": counter.id}).first()
     if busy is not None:
-        visit = session.get(Visit, busy.visit_id)
         raise CounterBusy(
             _("Counter %(counter)s still has %(number)s; finish, return or hold it first.")
-            % {"counter": counter.number, "number": visit.ticket_number if visit else "?"})
+            % {"counter": counter.number, "number": busy.ticket_number})
+
+
+# Prebuilt: every call reads both.
+_COUNTER_SERVICE_IDS = (
+    select(CounterService.service_id)
+    .where(CounterService.counter_id == bindparam("counter_id"))
+    .order_by(col(CounterService.service_id)))
+_TICKET_AT_COUNTER = (
+    select(Visit.ticket_number).join(Task, col(Task.visit_id) == Visit.id)
+    .where(Task.counter_id == bindparam("counter_id"),
+           col(Task.state).in_(list(AT_COUNTER_STATES)))
+    .limit(1))
 
 
 def _give_to_counter(session: Session, task: Task, visit: Visit, counter: Counter,
@@ -951,13 +960,8 @@ def mean_handling_time(session: Session, service_id: int, now: datetime | None =
     """h: the mean start → done time of the last HANDLING_SAMPLE tasks done at the service in
     the past HANDLING_WINDOW; DEFAULT_HANDLING when there are none."""
     now = _now(now)
-    rows = session.exec(
-        select(Task.started_at, Task.done_at)
-        .where(Task.service_id == service_id, Task.state == TaskState.DONE,
-               col(Task.done_at) >= now - HANDLING_WINDOW, col(Task.done_at) <= now,
-               col(Task.started_at).is_not(None))
-        .order_by(col(Task.done_at).desc()).limit(HANDLING_SAMPLE)
-    ).all()
+    rows = plain_rows(session, _RECENT_HANDLING, {
+        "service_id": service_id, "since": now - HANDLING_WINDOW, "until": now})
     durations = [done - started for started, done in rows if started and done and done >= started]
     if not durations:
         return DEFAULT_HANDLING
@@ -966,15 +970,25 @@ def mean_handling_time(session: Session, service_id: int, now: datetime | None =
 
 def effective_counters(session: Session, service_id: int) -> float:
     """c: open counters serving the service, each counted as 1/k when it serves k services."""
-    counters = session.exec(
-        select(CounterService.counter_id, func.count())
-        .join(Counter, col(Counter.id) == CounterService.counter_id)
-        .where(col(Counter.is_open).is_(True))
-        .where(col(CounterService.counter_id).in_(
-            select(CounterService.counter_id).where(CounterService.service_id == service_id)))
-        .group_by(col(CounterService.counter_id))
-    ).all()
+    counters = plain_rows(session, _OPEN_COUNTER_LOADS, {"service_id": service_id})
     return sum(1 / served for _, served in counters)
+
+
+# Prebuilt (the residents' status pages ask for every waiting service on every change).
+_RECENT_HANDLING = (
+    select(Task.started_at, Task.done_at)
+    .where(Task.service_id == bindparam("service_id"), Task.state == TaskState.DONE,
+           col(Task.done_at) >= bindparam("since"), col(Task.done_at) <= bindparam("until"),
+           col(Task.started_at).is_not(None))
+    .order_by(col(Task.done_at).desc()).limit(HANDLING_SAMPLE))
+_OPEN_COUNTER_LOADS = (
+    select(CounterService.counter_id, func.count())
+    .join(Counter, col(Counter.id) == CounterService.counter_id)
+    .where(col(Counter.is_open).is_(True))
+    .where(col(CounterService.counter_id).in_(
+        select(CounterService.counter_id)
+        .where(CounterService.service_id == bindparam("service_id"))))
+    .group_by(col(CounterService.counter_id)))
 
 
 def waiting_count(session: Session, service_id: int) -> int:
@@ -1090,8 +1104,8 @@ def current_calls(session: Session, office_id: int, *,
     """Tickets at counters now (by default only those called and not yet started), the most
     recently called first: the board's "number → counter" list."""
     # A prebuilt statement returning plain rows: the board reads this on every change.
-    rows = session.connection().execute(
-        _CURRENT_CALLS, {"office_id": office_id, "states": list(states)})
+    rows = plain_rows(
+        session, _CURRENT_CALLS, {"office_id": office_id, "states": list(states)})
     return [
         CallEntry(task_id=task_id, visit_id=visit_id, ticket_number=ticket_number,
                   service_id=service_id, counter_id=counter_id, counter_number=counter_number,
@@ -1127,8 +1141,8 @@ def waiting_counts(session: Session, office_id: int,
         Service.office_id == office_id, col(Service.active).is_(True))) if services is None
         else (service.id for service in services))
     counts = dict.fromkeys(service_ids, 0)
-    counts.update((service_id, waiting) for service_id, waiting in session.connection()
-                  .execute(_WAITING_COUNTS, {"office_id": office_id}))
+    counts.update((service_id, waiting) for service_id, waiting
+                  in plain_rows(session, _WAITING_COUNTS, {"office_id": office_id}))
     return counts  # type: ignore[return-value]
 
 

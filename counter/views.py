@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from counter import queue
@@ -31,6 +31,7 @@ from counter.models import (
     Visit,
     VisitDetails,
 )
+from frontyard.database import plain_rows
 from frontyard.errors import NotFound
 from frontyard.i18n import gettext as _
 
@@ -129,7 +130,7 @@ def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
     office = office_or_default(session, office_id)
     counters = {counter.id: counter for counter in session.exec(
         select(Counter).where(Counter.office_id == office_id))}
-    rows = session.connection().execute(_BOARD_CALLS, {"office_id": office_id})
+    rows = plain_rows(session, _BOARD_CALLS, {"office_id": office_id})
     records = [_record_from(row, counters[row.called_at_counter]) for row in rows]
     recent: list[CallRecord] = []
     for record in records:
@@ -383,10 +384,9 @@ class StatusReading:
     def __init__(self, session: Session, visit_ids: list[int], now: datetime) -> None:
         # Plain rows from prebuilt statements: this runs for every watched visit on every
         # change in the office.
-        connection = session.connection()
         self.tickets: dict[int, str] = {}
         self._tasks: dict[int, list[Any]] = defaultdict(list)
-        for row in connection.execute(_STATUS_ROWS, {"visit_ids": visit_ids}):
+        for row in plain_rows(session, _STATUS_ROWS, {"visit_ids": visit_ids}):
             self.tickets[row.visit_id] = row.ticket_number
             if row.id is not None:
                 self._tasks[row.visit_id].append(row)
@@ -398,7 +398,7 @@ class StatusReading:
             if task.state in queue.AT_COUNTER_STATES and task.counter_id is not None})
         waiting_services = {task.service_id for task in open_tasks
                             if task.state == TaskState.WAITING}
-        self._places = _places_in_line(connection, waiting_services)
+        self._places = _places_in_line(session, waiting_services)
         self._handling = {sid: (queue.mean_handling_time(session, sid, now),
                                 queue.effective_counters(session, sid))
                           for sid in waiting_services}
@@ -451,14 +451,14 @@ def _by_id(session: Session, model: type[RowT], ids: set[int]) -> dict[int, RowT
     return {row.id: row for row in rows}  # type: ignore[misc]
 
 
-def _places_in_line(connection: Connection, service_ids: set[int]) -> dict[int, int]:
+def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
     """Task id → people ahead of it: its index in its service's call order."""
     if not service_ids:
         return {}
     places: dict[int, int] = {}
     seen: dict[int, int] = defaultdict(int)
-    for task_id, service_id in connection.execute(_CALL_ORDER,
-                                                  {"service_ids": list(service_ids)}):
+    for task_id, service_id in plain_rows(session, _CALL_ORDER,
+                                          {"service_ids": list(service_ids)}):
         places[task_id] = seen[service_id]
         seen[service_id] += 1
     return places

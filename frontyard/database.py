@@ -110,6 +110,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def plain_rows(session: Session, statement: Any, params: dict[str, Any]) -> Any:
+    """The rows of a prebuilt Core statement, run on the session's connection: the ORM's own
+    work per statement (≈ 150 µs) skipped, for reads that run on every change. Pending
+    changes are flushed first, as the ORM's queries would do."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 #: How often the serving app copies SQLite's write-ahead log into the database (seconds).
 CHECKPOINT_INTERVAL = 2.0
 
