@@ -312,6 +312,11 @@ def _wait_text(status: views.ResidentStatus) -> str | None:
     return _wait_words(status.people_ahead, _minutes(status))
 
 
+def _anyone_ahead(status: views.ResidentStatus) -> int | None:
+    """1 if anyone is ahead, 0 if nobody, None when not waiting: all the wait's words need."""
+    return None if status.people_ahead is None else min(status.people_ahead, 1)
+
+
 def _minutes(status: views.ResidentStatus) -> int | None:
     wait = status.estimated_wait
     return None if wait is None else int(wait.total_seconds() // 60)
@@ -368,7 +373,7 @@ class StatusMessages:
             shape = self._shapes[key] = self._render_shape(status, locale)
         return (shape.replace(_TICKET, _in_json(status.ticket_number))
                 .replace(_AHEAD, str(status.people_ahead))
-                .replace(_WAIT, _wait_in_json(locale, status.people_ahead and 1, _minutes(status)))
+                .replace(_WAIT, _wait_in_json(locale, _anyone_ahead(status), _minutes(status)))
                 .replace(_CALL, _in_json(status.call_key or "")))
 
     def _render_shape(self, status: views.ResidentStatus, locale: str) -> str:
@@ -380,11 +385,11 @@ class StatusMessages:
         return state_message({"status-live": html})
 
 
-
 @lru_cache(maxsize=4096)
 def _wait_in_json(locale: str, people_ahead: int | None, minutes: int | None) -> str:
     """The wait's words ready for a message (`_in_json`); only whether anyone is ahead
-    matters, not how many, so a few hundred residents share a few dozen texts."""
+    matters (`_anyone_ahead`), not how many, so a few hundred residents share a few dozen
+    texts."""
     with i18n.use_locale(locale):
         return _in_json(_wait_words(people_ahead, minutes) or "")
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
@@ -51,22 +53,29 @@ class FakeScreen:
                 for audience in audiences}
 
 
-@pytest.fixture
-def fake():  # type: ignore[no-untyped-def]
-    """A tiny app serving FakeScreen sockets at /ws/{name}, and its fan-out."""
+@contextmanager
+def _serving(screen: type[FakeScreen]) -> Iterator[tuple[TestClient, Hub, Fanout]]:
+    """A tiny app serving `screen` sockets at /ws/{name}, its hub and its fan-out."""
     FakeScreen.CONTENT.clear()
     FakeScreen.calls.clear()
     hub = Hub()
 
     async def endpoint(websocket: WebSocket) -> None:
         await websocket.accept()
-        await fanout.serve(websocket, FakeScreen(websocket.path_params["name"]))
+        await fanout.serve(websocket, screen(websocket.path_params["name"]))
 
     app = Starlette(routes=[WebSocketRoute("/ws/{name}", endpoint)])
     fanout = Fanout(hub, app, ping_interval=3600)
     with TestClient(app) as client:
         yield client, hub, fanout
         client.portal.call(fanout.stop)
+
+
+@pytest.fixture
+def fake():  # type: ignore[no-untyped-def]
+    """A tiny app serving FakeScreen sockets at /ws/{name}, and its fan-out."""
+    with _serving(FakeScreen) as served:
+        yield served
 
 
 def _publish(client: TestClient, hub: Hub, message: dict[str, Any]) -> None:
@@ -110,19 +119,10 @@ class DeferredScreen(FakeScreen):
 
 def test_deferred_states_are_made_at_send_time_in_the_event_loop():
     """A function payload is made once per audience, on connect and after a change, and what
-    it returns is what the sockets get; an audience whose sockets left costs nothing."""
-    FakeScreen.CONTENT.clear()
+    it returns is what the sockets get."""
     DeferredScreen.made.clear()
-    hub = Hub()
-
-    async def endpoint(websocket: WebSocket) -> None:
-        await websocket.accept()
-        await fanout.serve(websocket, DeferredScreen(websocket.path_params["name"]))
-
-    app = Starlette(routes=[WebSocketRoute("/ws/{name}", endpoint)])
-    fanout = Fanout(hub, app, ping_interval=3600)
-    FakeScreen.CONTENT.update(a="a1", b="b1")
-    with TestClient(app) as client:
+    with _serving(DeferredScreen) as (client, hub, _):
+        FakeScreen.CONTENT.update(a="a1", b="b1")
         with client.websocket_connect("/ws/a") as first, \
                 client.websocket_connect("/ws/a") as second:
             assert _part(receive(first)) == _part(receive(second)) == "a1"
@@ -131,7 +131,6 @@ def test_deferred_states_are_made_at_send_time_in_the_event_loop():
             _publish(client, hub, {"type": "task"})
             assert _part(receive(first)) == _part(receive(second)) == "a2"
             assert DeferredScreen.made == ["a", "a"]
-        client.portal.call(fanout.stop)
 
 
 def test_unchanged_state_is_not_sent_again(fake):
