@@ -48,10 +48,10 @@ from sqlmodel import Session
 from analytics.metrics import Filters, metrics, metrics_from_log
 from analytics.models import ROLLUP_TABLES
 from analytics.rollups import rebuild_rollups
+from composition.schema import metadata
 from counter.models import Counter, Event, Office, Service, Task, Visit
 from frontyard import database
 from frontyard.auth import Role, User
-from frontyard.schema import metadata
 from frontyard.settings import Settings
 
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -110,10 +110,10 @@ def prepare_frontyard(data_dir: Path, visits: int) -> tuple[dict[str, str], list
     """Migrate and seed a database; returns the server's environment, status tokens and a
     board token."""
     sys.path.insert(0, str(ROOT))
+    from composition.demo import seed_structure
     from counter import queue
     from frontyard import database
     from frontyard.auth import DeviceKind, Role, create_device, create_user
-    from frontyard.demo import seed_structure
     from frontyard.settings import Settings
 
     env = {"FRONTYARD_DATA_DIR": str(data_dir), "FRONTYARD_SECRET_KEY": "benchmark-secret-key",
@@ -216,7 +216,7 @@ async def run_frontyard(size: int, calls: int,
         env, tokens, board_token = prepare_frontyard(Path(folder), visits)
         port = free_port()
         env["FRONTYARD_BASE_URL"] = f"http://127.0.0.1:{port}"
-        server = serve("frontyard.asgi:app", port, env, ROOT)
+        server = serve("composition.asgi:app", port, env, ROOT)
         clients = Clients(pause_gc)
         try:
             base = f"http://127.0.0.1:{port}"

@@ -14,7 +14,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from frontyard.database import UTCDateTime, enum_column, utcnow
-from frontyard.ratelimit import SlidingWindow
+from frontyard.sliding_window import SlidingWindow
 
 _hasher = PasswordHasher()
 # A fixed hash to verify against when the user does not exist, so that an unknown name

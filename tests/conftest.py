@@ -14,11 +14,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
+from composition import wiring
+from composition.factory import create_app
+from composition.schema import metadata
 from frontyard import database
-from frontyard.app import create_app
 from frontyard.auth import Role, create_user
-from frontyard.schema import metadata
 from frontyard.settings import Settings
+
+# Tests drive the queue directly too, not only through the app: analytics must hear of it.
+wiring.connect_features()
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ENV = "FRONTYARD_TEST_POSTGRES_URL"

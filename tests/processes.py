@@ -107,7 +107,7 @@ class Processes:
         """Start `frontyard serve` on a port (a fresh one by default) and wait for /healthz."""
         port = port or free_port()
         log = self.workdir / f"worker-{port}-{len(self.started)}.log"
-        command = [sys.executable, "-m", "frontyard.cli", "serve", "--port", str(port)]
+        command = [sys.executable, "-m", "composition.cli", "serve", "--port", str(port)]
         if workers > 1:
             command += ["--workers", str(workers)]
         with log.open("ab") as output:
@@ -178,10 +178,10 @@ def seed(database_url: str, kiosks: int = 20, staff: int = 4) -> dict[str, Any]:
     """The demo structure, kiosks and a board of its office, and staff members."""
     from sqlmodel import select
 
+    from composition.demo import seed_structure
     from counter.models import Counter, Service
     from frontyard import database
     from frontyard.auth import DeviceKind, Role, create_device, create_user
-    from frontyard.demo import seed_structure
     from frontyard.settings import Settings
 
     engine = database.make_engine(Settings(database_url=database_url).resolved_database_url())

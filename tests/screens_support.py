@@ -11,12 +11,12 @@ import anyio
 import pytest
 from sqlmodel import Session, select
 
+from composition.demo import seed_structure
 from counter import queue
 from counter.models import Counter, Service
 from counter.screens import topic_of
 from frontyard import database
 from frontyard.auth import User
-from frontyard.demo import seed_structure
 from frontyard.realtime import announce
 
 

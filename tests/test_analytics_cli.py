@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlmodel import Session, func, select
 
 from analytics.metrics import Filters, metrics
+from composition.cli import main
 from counter.models import Event
 from frontyard import database
-from frontyard.cli import main
 from tests.analytics_log import day
 
 GOOD = """visit,ticket,office,service,step,event,timestamp,counter,task,staff

@@ -11,9 +11,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import func, select
 
+from composition.factory import create_app
 from counter.models import Event, Visit
 from frontyard import database
-from frontyard.app import create_app
 from frontyard.auth import Role, create_user
 from frontyard.settings import Settings
 from tests.conftest import PASSWORDS, TEST_ORIGIN, log_in, make_client, seed_queue_world

@@ -72,8 +72,8 @@ def _report_numbers(engine: Any, tz: Any) -> dict[str, Any]:
 @pytest.mark.timeout(600)
 def test_a_played_week_gives_the_recorded_numbers_and_the_logs(engine, settings) -> None:  # type: ignore[no-untyped-def]
     """Played through the queue: same numbers as recorded, and as rebuilt from the log."""
-    from frontyard.demo import seed_structure
-    from frontyard.demo_history import generate_history
+    from composition.demo import seed_structure
+    from composition.demo_history import generate_history
 
     with session_scope(engine) as session:
         code = seed_structure(session).code

@@ -10,10 +10,10 @@ import pytest
 from openapi_spec_validator import validate
 from sqlmodel import Session, select
 
+from composition.factory import create_app
 from counter import queue
 from counter.api import OPERATIONS, openapi_document
 from counter.models import Task
-from frontyard.app import create_app
 from frontyard.auth import DeviceKind, Role, User, create_device
 from frontyard.database import session_scope
 from tests.conftest import make_client

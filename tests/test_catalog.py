@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from composition.demo import SERVICES, seed_structure
 from frontyard import database
-from frontyard.demo import SERVICES, seed_structure
 from kiosk.catalog import (
     KIOSK_LOCALES,
     SEED_LOCALES,

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
+from composition.cli import main
 from frontyard import database
 from frontyard.auth import Device, Role, User, device_for_token, verify_password
-from frontyard.cli import main
 
 
 @pytest.fixture

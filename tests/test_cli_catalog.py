@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from composition.cli import main
+from composition.demo import seed_structure
 from frontyard import database
-from frontyard.cli import main
-from frontyard.demo import seed_structure
 from kiosk.catalog import catalog_path
 
 DATA = Path(__file__).parent / "data" / "catalogs"

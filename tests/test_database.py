@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from composition.factory import create_app
+from composition.schema import metadata
 from frontyard import database
-from frontyard.app import create_app
 from frontyard.auth import Role, User, create_user
-from frontyard.schema import metadata
 from frontyard.settings import Settings
 
 

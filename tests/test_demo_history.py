@@ -11,13 +11,13 @@ from sqlmodel import col, func, select
 
 from analytics.forecast import BusyLevel, usually_busy_today
 from analytics.metrics import Filters, metrics, metrics_from_log
+from composition.demo import seed_structure
+from composition.demo_history import generate_history, history_days
 from counter.models import Counter as Desk
 from counter.models import Event, EventKind, Task, Visit
 from counter.queue import ACTIVE_STATES
 from frontyard import database
 from frontyard.database import session_scope
-from frontyard.demo import seed_structure
-from frontyard.demo_history import generate_history, history_days
 from frontyard.settings import Settings
 from tests.analytics_log import TOKYO
 

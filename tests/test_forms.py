@@ -6,12 +6,12 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from composition.demo import seed_structure
 from counter import queue
 from counter.models import VisitDetails
 from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.auth import DeviceKind, create_device
-from frontyard.demo import seed_structure
 from frontyard.templating import static_url
 from kiosk import forms
 from kiosk.details import validate_details

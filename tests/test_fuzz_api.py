@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from frontyard.app import create_app
+from composition.factory import create_app
 from frontyard.auth import DeviceKind, Role, create_device
 from frontyard.database import session_scope
 from tests.conftest import PASSWORDS, log_in, make_client

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from frontyard.app import create_app
+from composition.factory import create_app
 from tests.conftest import PASSWORDS, log_in, make_client
 from tests.consistency import problems
 from tests.screens_support import office as office  # a fixture, used by name
@@ -168,9 +168,9 @@ def test_staff_terminal_forms(app, staff_client, office, engine):
 @pytest.fixture
 def kiosk_client(app, engine):  # type: ignore[no-untyped-def]
     """A paired kiosk of the demo office, with the ticket limit out of the way."""
+    from composition.demo import seed_structure
     from frontyard.auth import DeviceKind, create_device
     from frontyard.database import session_scope
-    from frontyard.demo import seed_structure
 
     with session_scope(engine) as session:
         office_id = seed_structure(session).id
@@ -233,10 +233,10 @@ def test_kiosk_forms(kiosk_client, engine):
 def test_visit_details_form(app, staff_client, engine):
     """Staff correcting a visit's details with anything typed: a page, never a 5xx; a refused
     correction leaves the stored details exactly as they were."""
+    from composition.demo import seed_structure
     from counter import queue
     from counter.models import VisitDetails
     from frontyard.database import session_scope
-    from frontyard.demo import seed_structure
     from tests.test_kiosk_routes import PERSON
 
     with session_scope(engine) as session:

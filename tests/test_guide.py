@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from frontyard.demo import SERVICES
+from composition.demo import SERVICES
 from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import use_locale
 from kiosk.catalog import KIOSK_LOCALES, catalog_path, load_catalog

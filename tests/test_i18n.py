@@ -213,8 +213,8 @@ def _all_subclasses(cls: type) -> list[type]:
 
 def test_python_strings_passed_to_errors_are_marked():
     """Domain errors in Python are raised with translated messages, not bare literals."""
+    from composition.factory import _routes
     from frontyard import errors
-    from frontyard.app import _routes
 
     _routes()  # imports every area, so every DomainError subclass is known
     domain_errors = "|".join(

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from composition.demo import seed_structure
 from counter.models import Task, Visit, VisitDetails
 from frontyard import database, i18n
 from frontyard.auth import DeviceKind, create_device
-from frontyard.demo import seed_structure
 from frontyard.templating import static_url
 from kiosk import flow
 from kiosk.catalog import catalog_path, load_catalog

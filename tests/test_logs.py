@@ -71,8 +71,8 @@ def test_serve_passes_the_log_format_to_uvicorn(monkeypatch, tmp_path):
     import uvicorn
     from click.testing import CliRunner
 
+    from composition.cli import main
     from frontyard import database
-    from frontyard.cli import main
 
     url = f"sqlite:///{tmp_path / 'f.sqlite3'}"
     database.upgrade(url)

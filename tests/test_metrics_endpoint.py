@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, generate_latest
 
+from analytics.live_figures import QueueCollector, wait_buckets
 from counter import queue
 from counter.models import Office, Service, Task, TaskState, Visit
 from frontyard.database import session_scope, utcnow
-from frontyard.metrics import QueueCollector, wait_buckets
-from frontyard.realtime import Hub
 from tests.screens_support import office as office  # a fixture, used by name
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -79,7 +78,7 @@ def test_calls_and_waits_of_the_local_day(engine, world):
         queue.cancel(session, called.id, staff, now=_at(10, 6, day=2), whole_visit=True)
         queue.call_next(session, counter, staff, now=_at(10, 16, 40, day=2))
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(QueueCollector(engine, Hub(), TOKYO, clock=lambda: _at(12, day=2)))
+    registry.register(QueueCollector(engine, TOKYO, clock=lambda: _at(12, day=2)))
     body = generate_latest(registry).decode()
     assert 'frontyard_calls_total{kind="call",office="test",service="residents"} 2.0' in body
     assert 'frontyard_calls_total{kind="recall",office="test",service="residents"} 1.0' in body

@@ -674,7 +674,7 @@ def test_migrations_match_the_models(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from frontyard.schema import metadata
+    from composition.schema import metadata
 
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata())
@@ -684,7 +684,7 @@ def test_migrations_match_the_models(engine):
 def test_demo_seeds_a_live_queue_once(engine, settings):
     """`frontyard demo` leaves a few tickets waiting and one called, and only into an empty
     queue (running it again issues nothing)."""
-    from frontyard.demo import DEMO_TICKETS, seed_demo
+    from composition.demo import DEMO_TICKETS, seed_demo
 
     lines = list(seed_demo(engine, settings))
     assert any("is called to counter 1" in line for line in lines)

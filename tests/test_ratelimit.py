@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from composition.factory import create_app
 from counter.models import Visit
-from frontyard.app import create_app
 from frontyard.auth import DeviceKind, LoginThrottle, Role, create_device
 from frontyard.database import session_scope
 from frontyard.i18n import use_locale
-from frontyard.ratelimit import PRUNE_EVERY, SlidingWindow, try_again_in
+from frontyard.ratelimit import try_again_in
 from frontyard.settings import Settings
+from frontyard.sliding_window import PRUNE_EVERY, SlidingWindow
 from tests.conftest import PASSWORDS, make_client
 from tests.screens_support import office as office  # a fixture, used by name
 
@@ -263,7 +264,7 @@ def test_status_page_and_socket_share_the_token_limit(settings, engine, office):
 def test_kiosk_screens_share_the_ticket_limit(settings, engine):
     """The kiosk's own issue step counts against the same per-kiosk limit as the API; past
     it the resident sees the translated 429 page, and no visit is written."""
-    from frontyard.demo import seed_structure
+    from composition.demo import seed_structure
     from tests.test_kiosk_routes import answer, begin, choose
 
     with session_scope(engine) as session:

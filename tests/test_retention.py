@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from counter.models import Event, EventKind, Office, Visit, VisitDetails
+from counter.retention import purge_personal_data
 from frontyard.audit import AuditEntry
 from frontyard.database import session_scope
-from frontyard.retention import purge_personal_data
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo

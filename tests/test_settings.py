@@ -80,7 +80,7 @@ def test_every_cli_command_is_documented_in_readme():
     """README's command table names every `frontyard` command."""
     import click
 
-    from frontyard.cli import main
+    from composition.cli import main
 
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -264,10 +264,10 @@ def test_device_token_header_opens_kiosk_but_not_board(app, engine):
 
 
 def test_serving_process_collects_garbage_rarely_and_never_walks_start_up_objects():
-    """`frontyard.asgi` tunes the collector: start-up objects frozen, higher thresholds."""
+    """`composition.asgi` tunes the collector: start-up objects frozen, higher thresholds."""
     import gc
 
-    from frontyard.app import GC_THRESHOLDS, tune_garbage_collector
+    from composition.factory import GC_THRESHOLDS, tune_garbage_collector
 
     before = gc.get_threshold()
     try:

@@ -462,7 +462,7 @@ def test_crowding_socket_updates_counts(app, client, office):
 def test_a_call_on_worker_a_reaches_screens_on_worker_b(settings, users, office):
     """Two app instances on one database, as two uvicorn workers: LISTEN/NOTIFY carries a
     change made through A to the board and the status page connected to B."""
-    from frontyard.app import create_app
+    from composition.factory import create_app
     from tests.conftest import PASSWORDS, log_in
 
     worker_a, worker_b = create_app(settings), create_app(settings)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from composition.schema import metadata
 from frontyard.database import make_engine
-from frontyard.schema import metadata
 
 config = context.config
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from composition.demo import DEMO_PASSWORDS, seed_demo
+from composition.factory import create_app
 from frontyard import database
-from frontyard.app import create_app
-from frontyard.demo import DEMO_PASSWORDS, seed_demo
 from frontyard.settings import Settings
 from tests.conftest import skip_or_fail
 

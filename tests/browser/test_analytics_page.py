@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from composition.demo_history import generate_history
 from frontyard import database
-from frontyard.demo_history import generate_history
 from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser

@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+# Every table must be known before any command writes a row (a device row refers to an office).
+import composition.schema  # noqa: F401
+from composition import wiring
 from frontyard import database
 from frontyard.auth import DeviceKind, Role, create_device, create_user
 from frontyard.settings import Settings
@@ -43,6 +46,7 @@ def migrated_engine(settings: Settings):  # type: ignore[no-untyped-def]
 @click.group()
 def main() -> None:
     """Frontyard: resident counters for a city hall."""
+    wiring.connect_features()
 
 
 @main.command()
@@ -70,7 +74,7 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
                         ("Analytics", "/analytics")]:
         click.echo(f"  {label:<18} {base}{path}")
     uvicorn.run(
-        "frontyard.asgi:app", host=host, port=port, workers=workers,
+        "composition.asgi:app", host=host, port=port, workers=workers,
         proxy_headers=proxy_headers, forwarded_allow_ips="127.0.0.1" if proxy_headers else None,
         # Sends never wait for a slow client's socket to drain (frontyard.live relies on it).
         ws="websockets-sansio", ws_per_message_deflate=False, log_level="info",
@@ -158,7 +162,7 @@ def device_add(name: str, kind: str) -> None:
 @click.option("--seed", default=2026, show_default=True, help="Seed of the demo history.")
 def demo(days: int, seed: int) -> None:
     """Seed demo offices, services, counters, users and devices (safe to run again)."""
-    from frontyard.demo import seed_demo
+    from composition.demo import seed_demo
 
     settings = load_settings()
     engine = migrated_engine(settings)
@@ -244,7 +248,7 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
             click.echo(f"The database has no services for office {office!r}.", err=True)
             sys.exit(2)
         return codes
-    from frontyard.demo import SERVICES
+    from composition.demo import SERVICES
 
     return {code for code, *_ in SERVICES}
 
@@ -306,7 +310,7 @@ def purge() -> None:
 
     The running service also does this every hour; events and analytics are kept.
     """
-    from frontyard.retention import purge_personal_data
+    from counter.retention import purge_personal_data
 
     settings = load_settings()
     engine = migrated_engine(settings)

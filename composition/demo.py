@@ -164,9 +164,9 @@ def seed_demo(engine: Engine, settings: Settings, days: int = 0,
     """Seed everything a demo needs; yields lines to print (logins, pairing links).
 
     With `days`, the working days among the last `days` days before today are played through
-    the queue engine first (`frontyard.demo_history`), so the analytics have a history."""
+    the queue engine first (`composition.demo_history`), so the analytics have a history."""
     from analytics.rollups import claim_timezone
-    from frontyard.demo_history import generate_history
+    from composition.demo_history import generate_history
 
     rules = queue.QueueRules.from_settings(settings)
     with session_scope(engine) as session:

@@ -1,4 +1,7 @@
-"""The application factory: one `create_app(settings)` that tests call with their own settings."""
+"""The application factory: one `create_app(settings)` that tests call with their own settings.
+
+It mounts every feature's routes, registers their collectors and listeners, and runs the
+app's background chores (retention purge, SQLite checkpoints)."""
 
 from __future__ import annotations
 
@@ -17,14 +20,26 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from frontyard import PROJECT_ROOT, admin, database, web
+import admin.routes
+import analytics.routes
+import counter.routes
+import kiosk.routes
+from analytics.live_figures import QueueCollector
+from analytics.rollups import claim_timezone
+from composition import wiring
+from counter.retention import purge_personal_data
+from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
-from frontyard.metrics import RequestTimingMiddleware, make_registry, metrics_endpoint
+from frontyard.metrics import (
+    RequestTimingMiddleware,
+    ScreensCollector,
+    make_registry,
+    metrics_endpoint,
+)
 from frontyard.ratelimit import RateLimits
 from frontyard.realtime import Hub, PostgresBridge, libpq_dsn
-from frontyard.retention import purge_personal_data
 from frontyard.security import (
     CrossSiteRequestMiddleware,
     LocaleMiddleware,
@@ -41,16 +56,12 @@ log = logging.getLogger("frontyard")
 
 def _routes() -> list[Route | Mount]:
     """Every area's routes, mounted in one place."""
-    from analytics.routes import routes as analytics_routes
-    from counter.routes import routes as counter_routes
-    from kiosk.routes import routes as kiosk_routes
-
     return [
         *web.routes,
-        *admin.routes,
-        *kiosk_routes,
-        *counter_routes,
-        *analytics_routes,
+        *admin.routes.routes,
+        *kiosk.routes.routes,
+        *counter.routes.routes,
+        *analytics.routes.routes,
         Route("/metrics", metrics_endpoint, name="metrics"),
         Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
     ]
@@ -97,8 +108,6 @@ async def _checkpoint_often(engine: Engine, in_flight: set[asyncio.Future[Any]])
 
 def _claim_analytics_timezone(settings: Settings, engine: Engine) -> None:
     """Empty analytics rollups adopt the city's zone; warn when they are kept in another."""
-    from analytics.rollups import claim_timezone
-
     with database.session_scope(engine) as session:
         if not claim_timezone(session, settings.tz):
             log.warning("the analytics rollups are kept in another time zone than %s; run "
@@ -108,6 +117,7 @@ def _claim_analytics_timezone(settings: Settings, engine: Engine) -> None:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application; the database must already be migrated."""
     settings = settings or Settings()
+    wiring.connect_features()
     engine = database.make_engine(settings.resolved_database_url(), background_checkpoints=True)
 
     @asynccontextmanager
@@ -165,8 +175,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.templates = make_templates(settings)
     app.state.hub = Hub()
     app.state.fanout = Fanout(app.state.hub, app)
-    app.state.metrics_registry, app.state.request_latency = make_registry(
-        engine, app.state.hub, settings.tz, app.state.fanout.socket_count)
+    app.state.metrics_registry, app.state.request_latency = make_registry([
+        QueueCollector(engine, settings.tz),
+        ScreensCollector(app.state.hub, app.state.fanout.socket_count)])
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_lockout_seconds,
         max_per_address=settings.login_max_failures_per_address,

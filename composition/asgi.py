@@ -1,7 +1,7 @@
 """The ASGI entry point for uvicorn: settings from the environment, and a process tuned for
 thousands of long-lived websockets."""
 
-from frontyard.app import create_app, tune_garbage_collector
+from composition.factory import create_app, tune_garbage_collector
 
 app = create_app()
 tune_garbage_collector()

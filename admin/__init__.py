@@ -1,0 +1,1 @@
+"""The administration area: pages for the admin role (the audit log today)."""
