@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
@@ -243,13 +243,20 @@ def terminal_context(view: views.TerminalView, message: str | None = None) -> di
             "state_labels": queue.STATE_LABELS, "language_names": LANGUAGE_NAMES}
 
 
+#: Labels of the pre-filled fields, by key. The kiosk, which asks for the details, knows them;
+#: the composition layer hands them over (`use_detail_labels`), so the queue needs no kiosk.
+_detail_labels: dict[str, Any] = {}
+
+
+def use_detail_labels(labels: Mapping[str, Any]) -> None:
+    """Label pre-filled fields with these (translatable) labels from now on."""
+    _detail_labels.clear()
+    _detail_labels.update(labels)
+
+
 def detail_label(key: str) -> str:
-    """The translated label of a pre-filled field (the kiosk's labels once it is merged)."""
-    try:
-        from kiosk.details import FIELD_LABELS
-    except ImportError:  # the kiosk's details module lands on its own branch
-        return key.replace("_", " ")
-    label = FIELD_LABELS.get(key)
+    """The translated label of a pre-filled field (its key, readable, if it has none)."""
+    label = _detail_labels.get(key)
     return str(label) if label is not None else key.replace("_", " ")
 
 
