@@ -110,6 +110,7 @@ def prepare_frontyard(data_dir: Path, visits: int) -> tuple[dict[str, str], list
     """Migrate and seed a database; returns the server's environment, status tokens and a
     board token."""
     sys.path.insert(0, str(ROOT))
+    from composition import wiring
     from composition.demo import seed_structure
     from counter import queue
     from frontyard import database
@@ -119,6 +120,7 @@ def prepare_frontyard(data_dir: Path, visits: int) -> tuple[dict[str, str], list
     env = {"FRONTYARD_DATA_DIR": str(data_dir), "FRONTYARD_SECRET_KEY": "benchmark-secret-key",
            "FRONTYARD_BASE_URL": "http://127.0.0.1"}
     settings = Settings(data_dir=data_dir, secret_key=env["FRONTYARD_SECRET_KEY"])
+    wiring.connect_features()  # the seeded queue is counted by analytics, as served
     database.upgrade(settings.resolved_database_url())
     engine = database.make_engine(settings.resolved_database_url())
     with database.session_scope(engine) as session:

@@ -178,12 +178,14 @@ def seed(database_url: str, kiosks: int = 20, staff: int = 4) -> dict[str, Any]:
     """The demo structure, kiosks and a board of its office, and staff members."""
     from sqlmodel import select
 
+    from composition import wiring
     from composition.demo import seed_structure
     from counter.models import Counter, Service
     from frontyard import database
     from frontyard.auth import DeviceKind, Role, create_device, create_user
     from frontyard.settings import Settings
 
+    wiring.connect_features()  # the seeded queue is counted by analytics, as served
     engine = database.make_engine(Settings(database_url=database_url).resolved_database_url())
     try:
         with database.session_scope(engine) as session:

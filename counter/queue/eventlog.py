@@ -1,7 +1,8 @@
 """The event log: how the engine appends its `Event` rows, in the caller's transaction.
 
 Separate because it is the one place the queue announces what happened: every change records
-its events here, and the analytics rollups hear of them from here.
+its events here, and each is handed to the listeners of `counter.events` (the composition layer
+registers analytics there), so the queue knows nothing of who follows it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from analytics.rollups import defer_rollups
+from counter import events
 from counter.models import Event, EventKind, Task, Visit
 from counter.queue.rows import _service
 from counter.queue.rules import step_name
@@ -31,8 +32,8 @@ def _record(session: Session, kind: EventKind, now: datetime, *, office_id: int,
         step=step, counter_id=counter_id, staff_user_id=user_id, data=data,
     )
     session.add(event)
-    # The analytics rollups count it when this transaction commits (same transaction).
-    defer_rollups(session, event)
+    # Listeners (analytics' rollups) act in this same transaction: they commit with the event.
+    events.recorded(session, event)
     return event
 
 
