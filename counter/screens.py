@@ -51,11 +51,13 @@ SPOKEN_RECALL = lazy_gettext(
     "Calling again: ticket number %(number)s, please come to counter %(counter)s.")
 DEFAULT_SECOND_LANGUAGE = "en"
 JAPANESE = "ja"
+#: Hub topic on which every queue change of an office is announced after it is committed.
+QUEUE_TOPIC = "office:{office_id}"  # the kiosk and the API announce on it (`topic_of`)
 
 
 def topic_of(office_id: int) -> str:
     """The realtime topic of everything that happens in one office."""
-    return f"office:{office_id}"
+    return QUEUE_TOPIC.format(office_id=office_id)
 
 
 def speech_lang(code: str) -> str:

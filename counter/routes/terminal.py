@@ -1,18 +1,9 @@
-"""Queue pages and their live sockets: the staff terminal, the call board, the public crowding
-page and the residents' status pages. Thin: the rules live in `counter.queue`, the read
-models in `counter.views`, the renderings in `counter.screens`.
-
-Every action commits its change together with an announcement on the office's topic
-(`frontyard.realtime.announce`), which makes every live screen of the office re-render.
+"""The staff terminal: choosing a counter, signing in and out, calling and acting on tickets,
+the pre-filled details (every view audited), and the terminal's live socket.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,108 +17,22 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from counter import queue, screens, views
-from counter.api import routes as api_routes
 from counter.models import Counter, Task, Visit, VisitDetails
-from counter.screens import (
-    BoardAudience,
-    CrowdingAudience,
-    StatusAudience,
-    TerminalAudience,
-    topic_of,
-)
+from counter.routes.common import REFUSED, _engine, _fanout, _in_thread, _int
+from counter.screens import TerminalAudience, topic_of
 from frontyard import audit, i18n
-from frontyard.auth import DeviceKind, Role, User
-from frontyard.database import read_session, session_scope, utcnow
+from frontyard.auth import Role, User
+from frontyard.database import session_scope, utcnow
 from frontyard.errors import Conflict, DomainError, NotFound, ValidationFailed
-from frontyard.guards import current_device, current_user, require_device, require_role
+from frontyard.guards import current_user, require_role
 from frontyard.i18n import gettext as _
-from frontyard.live import Fanout, error_message, same_origin
-from frontyard.ratelimit import RateLimited, limit_status_polling
+from frontyard.live import same_origin
 from frontyard.realtime import announce
 from frontyard.templating import render
-
-#: Policy violation: the socket was refused (not signed in, wrong origin, unknown token).
-REFUSED = 1008
-#: Too many requests for this status page: the client should reconnect after a while.
-TRY_AGAIN_LATER = 1013
-#: How long a status page may take to say which ticket it shows.
-HELLO_TIMEOUT = 10.0
-
-
-# ---------------------------------------------------------------------------------------------
-# Status tokens stay out of the logs
-# ---------------------------------------------------------------------------------------------
-
-_TOKEN_IN_PATH = re.compile(r"(/|%2F)status(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
-
-
-class StatusTokenFilter(logging.Filter):
-    """Replace the token of status page addresses in log records (access logs included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact the message and its arguments; never drops a record."""
-        if isinstance(record.msg, str):
-            record.msg = _redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
-        return True
-
-
-def _redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(lambda m: f"{m.group(1)}status{m.group(2)}[token]", text)
-
-
-def install_log_redaction() -> None:
-    """Attach the filter to the loggers that print request paths (idempotent)."""
-    for name in ("uvicorn.access", "uvicorn.error", "frontyard"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, StatusTokenFilter) for f in logger.filters):
-            logger.addFilter(StatusTokenFilter())
-
-
-install_log_redaction()
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _engine(connection: HTTPConnection) -> Any:
-    return connection.app.state.engine
-
-
-def _fanout(connection: HTTPConnection) -> Fanout:
-    return connection.app.state.fanout  # type: ignore[no-any-return]
-
-
-def _int(value: Any) -> int | None:
-    """A positive integer from a query or form value, or None."""
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
-
-
-def _read(connection: HTTPConnection, reader: Callable[[Session], Any]) -> Any:
-    """Run a read-only function with a read session (call it in a worker thread)."""
-    with read_session(_engine(connection)) as session:
-        return reader(session)
-
-
-async def _in_thread(connection: HTTPConnection, reader: Callable[[Session], Any]) -> Any:
-    return await run_in_threadpool(_read, connection, reader)
-
-
-# ---------------------------------------------------------------------------------------------
-# Staff terminal
-# ---------------------------------------------------------------------------------------------
 
 
 @require_role(Role.STAFF)
@@ -378,173 +283,6 @@ async def terminal_socket(websocket: WebSocket) -> None:
     await _fanout(websocket).serve(websocket, audience)
 
 
-# ---------------------------------------------------------------------------------------------
-# Call board
-# ---------------------------------------------------------------------------------------------
-
-
-def _board_office_id(connection: HTTPConnection) -> int | None:
-    """A paired board shows its own office; staff may pick one with ?office=."""
-    device = current_device(connection)
-    if device is not None and device.kind == DeviceKind.BOARD and device.office_id:
-        return device.office_id
-    return _int(connection.query_params.get("office"))
-
-
-@require_device(DeviceKind.BOARD)
-async def call_board(request: Request) -> Response:
-    """The lobby's call board; `?lang=` sets its second language (English by default)."""
-    second = screens.second_language(request.query_params.get("lang"))
-    office_id = _board_office_id(request)
-
-    def read(session: Session) -> views.BoardView:
-        office = views.office_or_default(session, office_id)
-        return views.board_view(session, office.id, utcnow())  # type: ignore[arg-type]
-
-    view = await _in_thread(request, read)
-    context = screens.board_context(view, second)
-    context["socket_url"] = f"/ws/board?office={view.office.id}&lang={second}"
-    context["seen_calls"] = json.dumps([call["id"] for call in screens.board_calls(view, second)])
-    with i18n.use_locale(screens.JAPANESE):
-        return render(request, "counter/board.html", context)
-
-
-def _may_watch_board(websocket: WebSocket) -> bool:
-    device = current_device(websocket)
-    if device is not None and device.kind == DeviceKind.BOARD:
-        return True
-    return current_user(websocket) is not None
-
-
-async def _office_or_refuse(websocket: WebSocket, office_id: int | None) -> Any:
-    """The office a screen asks for (or the first one); None after refusing the socket."""
-    try:
-        return await _in_thread(websocket, lambda s: views.office_or_default(s, office_id))
-    except NotFound:
-        await websocket.close(REFUSED)
-        return None
-
-
-async def board_socket(websocket: WebSocket) -> None:
-    """Live updates of a call board."""
-    if not _may_watch_board(websocket) or not same_origin(
-            websocket, (websocket.app.state.settings.base_url,)):
-        await websocket.close(REFUSED)
-        return
-    office = await _office_or_refuse(websocket, _board_office_id(websocket))
-    if office is None:
-        return
-    await websocket.accept()
-    second = screens.second_language(websocket.query_params.get("lang"))
-    await _fanout(websocket).serve(websocket, BoardAudience(office.id, second))
-
-
-# ---------------------------------------------------------------------------------------------
-# Public crowding page
-# ---------------------------------------------------------------------------------------------
-
-
-async def crowding(request: Request) -> Response:
-    """The public page: how crowded each service is now (`?office=` picks a branch)."""
-    office_id = _int(request.query_params.get("office"))
-    view = await _in_thread(request, lambda s: views.crowding_view(s, office_id, utcnow()))
-    context = screens.crowding_context(view)
-    context["socket_url"] = f"/ws/crowding?office={view.office.id}"
-    return render(request, "counter/crowding.html", context)
-
-
-async def crowding_socket(websocket: WebSocket) -> None:
-    """Live updates of the crowding page, in the page's language."""
-    office = await _office_or_refuse(websocket, _int(websocket.query_params.get("office")))
-    if office is None:
-        return
-    await websocket.accept()
-    audience = CrowdingAudience(office.id, i18n.current_locale())  # type: ignore[arg-type]
-    await _fanout(websocket).serve(websocket, audience)
-
-
-# ---------------------------------------------------------------------------------------------
-# Residents' status pages
-# ---------------------------------------------------------------------------------------------
-
-
-def _status_locale(requested: str | None, visit: Visit) -> str:
-    """The language the resident switched to, else the one chosen at the kiosk."""
-    if requested and i18n.is_supported(requested):
-        return requested
-    return visit.locale if i18n.is_supported(visit.locale) else "ja"
-
-
-def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
-    if not screens.TOKEN_PATTERN.match(token):
-        return None
-    return _read(connection, lambda s: queue.visit_for_token(s, token))  # type: ignore[no-any-return]
-
-
-async def status_page(request: Request) -> Response:
-    """A resident's live status page, opened from the ticket's QR code. No personal data."""
-    token = request.path_params["token"]
-    limit_status_polling(request, token)
-    visit = await run_in_threadpool(_visit_for, request, token)
-    if visit is None:
-        raise HTTPException(404)
-    locale = _status_locale(request.query_params.get("lang"), visit)
-    i18n.set_locale(locale)
-    statuses = await _in_thread(
-        request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
-    context = screens.status_context(statuses[visit.id])
-    context.update(token=token, locale=locale, language=i18n.BY_CODE[locale],
-                   switcher=[lang for lang in i18n.LANGUAGES])
-    response = render(request, "counter/status.html", context)
-    # The address is the key to this page: no caching, no referrer, no search engine.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
-async def status_socket(websocket: WebSocket) -> None:
-    """Live updates of one status page. The token comes in the first message, not in the
-    address, so that no proxy or server log ever records it."""
-    await websocket.accept()
-    hello = await _receive_hello(websocket)
-    token = hello.get("token") if hello else None
-    if isinstance(token, str):
-        asked = hello.get("lang") if hello else None
-        try:
-            with i18n.use_locale(asked if isinstance(asked, str) and i18n.is_supported(asked)
-                                 else i18n.current_locale()):
-                limit_status_polling(websocket, token)
-        except RateLimited as refused:  # the page reconnects later with its backoff
-            with contextlib.suppress(Exception):
-                await websocket.send_text(error_message(str(refused.message)))
-                await websocket.close(TRY_AGAIN_LATER)
-            return
-    visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
-        token, str) else None
-    if visit is None:
-        with contextlib.suppress(Exception):
-            await websocket.send_text(json.dumps({"type": "gone"}))
-            await websocket.close(REFUSED)
-        return
-    requested = hello.get("lang") if hello else None
-    locale = _status_locale(requested if isinstance(requested, str) else None, visit)
-    audience = StatusAudience(visit.office_id, visit.id, locale)  # type: ignore[arg-type]
-    await _fanout(websocket).serve(websocket, audience)
-
-
-async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
-    """The client's first message, `{"type": "hello", "token": …, "lang": …}`, or None."""
-    try:
-        text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
-        message = json.loads(text) if len(text) < 1024 else None
-    except Exception:  # timeout, disconnect, binary frame or not JSON
-        return None
-    if isinstance(message, dict) and message.get("type") == "hello":
-        return message
-    return None
-
-
 routes = [
     Route("/counter", staff_terminal, name="staff_terminal"),
     Route("/counter/open", open_counter, methods=["POST"], name="open_counter"),
@@ -553,12 +291,5 @@ routes = [
     Route("/counter/tasks/{task_id}/details", task_details, name="task_details"),
     Route("/counter/tasks/{task_id}/{action}", task_action, methods=["POST"],
           name="task_action"),
-    Route("/board", call_board, name="call_board"),
-    Route("/crowding", crowding, name="crowding"),
-    Route("/status/{token}", status_page, name="status_page"),
-    WebSocketRoute("/ws/counter", terminal_socket, name="terminal_socket"),
-    WebSocketRoute("/ws/board", board_socket, name="board_socket"),
-    WebSocketRoute("/ws/crowding", crowding_socket, name="crowding_socket"),
-    WebSocketRoute("/ws/status", status_socket, name="status_socket"),
-    *api_routes,
 ]
+sockets = [WebSocketRoute("/ws/counter", terminal_socket, name="terminal_socket")]

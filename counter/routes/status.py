@@ -1,0 +1,156 @@
+"""The residents' status pages, opened from a ticket's QR code, and their live socket. The
+page's address holds the ticket's status token, the key to the page: the socket takes the token
+in its first message, and a log filter keeps it out of every log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from counter import queue, screens, views
+from counter.models import Visit
+from counter.routes.common import REFUSED, _fanout, _in_thread, _read
+from counter.screens import StatusAudience
+from frontyard import i18n
+from frontyard.database import utcnow
+from frontyard.live import error_message
+from frontyard.ratelimit import RateLimited, limit_status_polling
+from frontyard.templating import render
+
+#: Too many requests for this status page: the client should reconnect after a while.
+TRY_AGAIN_LATER = 1013
+#: How long a status page may take to say which ticket it shows.
+HELLO_TIMEOUT = 10.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Status tokens stay out of the logs
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN_IN_PATH = re.compile(r"(/|%2F)status(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
+
+
+class StatusTokenFilter(logging.Filter):
+    """Replace the token of status page addresses in log records (access logs included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the message and its arguments; never drops a record."""
+        if isinstance(record.msg, str):
+            record.msg = _redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+
+def _redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(lambda m: f"{m.group(1)}status{m.group(2)}[token]", text)
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to the loggers that print request paths (idempotent)."""
+    for name in ("uvicorn.access", "uvicorn.error", "frontyard"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, StatusTokenFilter) for f in logger.filters):
+            logger.addFilter(StatusTokenFilter())
+
+
+install_log_redaction()
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents' status pages
+# ---------------------------------------------------------------------------------------------
+
+
+def _status_locale(requested: str | None, visit: Visit) -> str:
+    """The language the resident switched to, else the one chosen at the kiosk."""
+    if requested and i18n.is_supported(requested):
+        return requested
+    return visit.locale if i18n.is_supported(visit.locale) else "ja"
+
+
+def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
+    if not screens.TOKEN_PATTERN.match(token):
+        return None
+    return _read(connection, lambda s: queue.visit_for_token(s, token))  # type: ignore[no-any-return]
+
+
+async def status_page(request: Request) -> Response:
+    """A resident's live status page, opened from the ticket's QR code. No personal data."""
+    token = request.path_params["token"]
+    limit_status_polling(request, token)
+    visit = await run_in_threadpool(_visit_for, request, token)
+    if visit is None:
+        raise HTTPException(404)
+    locale = _status_locale(request.query_params.get("lang"), visit)
+    i18n.set_locale(locale)
+    statuses = await _in_thread(
+        request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
+    context = screens.status_context(statuses[visit.id])
+    context.update(token=token, locale=locale, language=i18n.BY_CODE[locale],
+                   switcher=[lang for lang in i18n.LANGUAGES])
+    response = render(request, "counter/status.html", context)
+    # The address is the key to this page: no caching, no referrer, no search engine.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+async def status_socket(websocket: WebSocket) -> None:
+    """Live updates of one status page. The token comes in the first message, not in the
+    address, so that no proxy or server log ever records it."""
+    await websocket.accept()
+    hello = await _receive_hello(websocket)
+    token = hello.get("token") if hello else None
+    if isinstance(token, str):
+        asked = hello.get("lang") if hello else None
+        try:
+            with i18n.use_locale(asked if isinstance(asked, str) and i18n.is_supported(asked)
+                                 else i18n.current_locale()):
+                limit_status_polling(websocket, token)
+        except RateLimited as refused:  # the page reconnects later with its backoff
+            with contextlib.suppress(Exception):
+                await websocket.send_text(error_message(str(refused.message)))
+                await websocket.close(TRY_AGAIN_LATER)
+            return
+    visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
+        token, str) else None
+    if visit is None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(json.dumps({"type": "gone"}))
+            await websocket.close(REFUSED)
+        return
+    requested = hello.get("lang") if hello else None
+    locale = _status_locale(requested if isinstance(requested, str) else None, visit)
+    audience = StatusAudience(visit.office_id, visit.id, locale)  # type: ignore[arg-type]
+    await _fanout(websocket).serve(websocket, audience)
+
+
+async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
+    """The client's first message, `{"type": "hello", "token": …, "lang": …}`, or None."""
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+        message = json.loads(text) if len(text) < 1024 else None
+    except Exception:  # timeout, disconnect, binary frame or not JSON
+        return None
+    if isinstance(message, dict) and message.get("type") == "hello":
+        return message
+    return None
+
+
+routes = [Route("/status/{token}", status_page, name="status_page")]
+sockets = [WebSocketRoute("/ws/status", status_socket, name="status_socket")]
