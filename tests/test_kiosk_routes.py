@@ -421,7 +421,7 @@ def test_a_double_tap_issues_one_ticket(kiosk, engine):
 
 def test_issuing_announces_the_queue_change(kiosk, monkeypatch):
     """The office's queue topic is announced in the issuing transaction (boards update)."""
-    import kiosk.routes as routes
+    import kiosk.routes.journey as routes
 
     heard = []
     original = routes.realtime.announce

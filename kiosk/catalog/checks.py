@@ -1,0 +1,307 @@
+"""Checking a catalog: schema errors with their lines, references, translations and warnings.
+
+`check_catalog` collects every problem rather than stopping at one; `load_catalog` is the
+strict door the kiosk uses. Problems of structure and type come first (like a compiler's
+syntax errors); translations and references are checked, all together, once the structure
+is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from frontyard import ruby
+from frontyard.i18n import BY_CODE, RUBY_LOCALES
+from kiosk.catalog.reading import Loc, Problem, format_place, line_of, read_yaml
+from kiosk.catalog.schema import SEED_LOCALES, Catalog, Condition, Question
+from kiosk.catalog.texts import located_texts
+from kiosk.details import DETAIL_FIELDS
+
+
+def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> str | None:
+    """What is wrong with a {locale: text} map: unknown or missing locale, empty text, bad ruby."""
+    unknown = sorted(set(value) - set(BY_CODE))
+    if unknown:
+        return f"unknown locale {', '.join(unknown)}"
+    empty = sorted(code for code, text in value.items() if not text.strip())
+    if empty:
+        return f"empty translation for {', '.join(empty)}"
+    for code in sorted(RUBY_LOCALES & set(value)):
+        problems = ruby.problems(value[code], every_kanji=True)
+        if problems:
+            return f"{code}: {problems[0]}"
+    missing = [code for code in required if code not in value]
+    if missing:
+        return f"missing translation for {', '.join(missing)}"
+    return None
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be used; `problems` lists everything found wrong."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.file = file
+        self.problems = problems
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking a catalog file: the catalog when valid, problems and warnings."""
+
+    file: str
+    catalog: Catalog | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _schema_problems(error: ValidationError, label: str, data: Any,
+                     lines: Mapping[Loc, int]) -> list[Problem]:
+    """Pydantic's errors as problems with their place and line."""
+    problems = []
+    for item in error.errors():
+        loc = _data_loc(item["loc"], data)
+        message = item["msg"]
+        if item["type"] == "missing":
+            message = f"missing field '{loc[-1]}'"
+            loc = loc[:-1]
+        elif item["type"] == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}'"
+        elif item["type"] == "string_pattern_mismatch":
+            message = (f"an id is lower-case letters, digits and '_', starting with a letter, "
+                       f"not {item['input']!r}")
+        elif item["type"] in {"string_type", "int_type", "bool_type", "list_type", "dict_type",
+                              "model_type", "literal_error"}:
+            message = f"{message}, not {_describe(item['input'])}"
+        problems.append(Problem(label, line_of(lines, loc), format_place(loc), message))
+    return problems
+
+
+def _data_loc(loc: tuple[Any, ...], data: Any) -> Loc:
+    """Pydantic's location with its internal steps (union members, validators) left out."""
+    result: list[str | int] = []
+    current = data
+    for part in loc:
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_dict or in_list:
+            result.append(part)
+            current = current[part]
+        elif isinstance(current, dict) and isinstance(part, str) and "[" not in part:
+            result.append(part)  # a missing or unknown key
+            current = None
+    return tuple(result)
+
+
+def _describe(value: Any) -> str:
+    """How a YAML value reads back, to explain a type error (e.g. `no` read as false)."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()} (quote yes/no/on/off to keep them as text)"
+    if value is None:
+        return "an empty value"
+    kind = {dict: "a mapping", list: "a list", str: "text", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+    return f"{kind} {value!r}" if kind in {"text", "a number"} else kind
+
+
+# --- cross-references ------------------------------------------------------------------------
+
+
+def _problem(label: str, lines: Mapping[Loc, int], loc: Loc, message: str) -> Problem:
+    """A problem at a place of the file, with the place's line."""
+    return Problem(label, line_of(lines, loc), format_place(loc), message)
+
+
+def _duplicates(items: list[Any], attr: str, loc: Loc, label: str,
+                lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """Items of a list sharing the same id (or service)."""
+    first: dict[Any, int] = {}
+    for index, item in enumerate(items):
+        value = getattr(item, attr)
+        if value in first:
+            place: Loc = (*loc, index, attr)
+            yield Problem(label, line_of(lines, place), format_place(place),
+                          f"duplicate {attr} '{value}' (first at "
+                          f"{format_place((*loc, first[value]))})")
+        else:
+            first[value] = index
+
+
+def _references(ids: list[str], kind: str, catalog: Catalog, loc: Loc, label: str,
+                lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """Each id in `ids` must name an item of `kind`, and appear once."""
+    singular = kind.rstrip("s").replace("_", " ")
+    seen: set[str] = set()
+    for index, item_id in enumerate(ids):
+        place = (*loc, index)
+        if not catalog.has(kind, item_id):
+            yield Problem(label, line_of(lines, place), format_place(place),
+                          f"unknown {singular} '{item_id}'")
+        elif item_id in seen:
+            yield Problem(label, line_of(lines, place), format_place(place),
+                          f"{singular} '{item_id}' is listed twice")
+        seen.add(item_id)
+
+
+def _question_problems(question: Question, loc: Loc, label: str,
+                       lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """A question's own coherence: options only for choices, bounds only for numbers."""
+    def problem(field_name: str | None, message: str) -> Problem:
+        return _problem(label, lines, (*loc, field_name) if field_name else loc, message)
+
+    if question.kind == "choice":
+        if len(question.options) < 2:
+            yield problem("options", "a choice question needs at least two options")
+        yield from _duplicates(question.options, "id", (*loc, "options"), label, lines)
+    elif question.options:
+        yield problem("options", f"a {question.kind} question has no options")
+    if question.kind != "number":
+        for name in ("minimum", "maximum", "unit"):
+            if getattr(question, name) is not None:
+                yield problem(name, f"only a number question has '{name}'")
+    if question.kind == "yes_no" and question.multiple:
+        yield problem("multiple", "a yes_no question has a single answer")
+    if (question.minimum is not None and question.maximum is not None
+            and question.minimum > question.maximum):
+        yield problem("maximum", "maximum is below minimum")
+
+
+_OPERATORS = {"yes_no": {"equals"}, "choice": {"one_of"}, "number": {"at_least", "at_most"}}
+
+
+def _condition_problems(condition: Condition, catalog: Catalog, loc: Loc, label: str,
+                        lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """A condition must name a question and use the operator of its kind."""
+    def problem(field_name: str | None, message: str) -> Problem:
+        return _problem(label, lines, (*loc, field_name) if field_name else loc, message)
+
+    if not catalog.has("questions", condition.question):
+        yield problem("question", f"unknown question '{condition.question}'")
+        return
+    question = catalog.question(condition.question)
+    used = {name for name in ("equals", "one_of", "at_least", "at_most")
+            if getattr(condition, name) is not None}
+    allowed = _OPERATORS[question.kind]
+    if not used & allowed or used - allowed:
+        wanted = " and/or ".join(f"'{name}'" for name in sorted(allowed))
+        yield problem(None, f"a condition on {question.kind} question '{question.id}' "
+                            f"takes {wanted}")
+    options = {option.id for option in question.options}
+    for option_id in condition.one_of or []:
+        if question.kind == "choice" and option_id not in options:
+            yield problem("one_of", f"'{option_id}' is not an option of '{question.id}'")
+    if (condition.at_least is not None and condition.at_most is not None
+            and condition.at_least > condition.at_most):
+        yield problem("at_most", "at_most is below at_least")
+
+
+def _reference_problems(catalog: Catalog, service_codes: set[str], required: tuple[str, ...],
+                        label: str, lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """Everything the schema cannot see: translations, ids, references, question logic."""
+    def at(loc: Loc, message: str) -> Problem:
+        return Problem(label, line_of(lines, loc), format_place(loc), message)
+
+    for loc, text in located_texts(catalog):
+        problem = _text_problem(text, required)
+        if problem:
+            yield at(loc, problem)
+
+    yield from _duplicates(catalog.sections, "service", ("sections",), label, lines)
+    for kind in ("documents", "forms", "questions", "procedures", "life_events"):
+        yield from _duplicates(getattr(catalog, kind), "id", (kind,), label, lines)
+    for index, section in enumerate(catalog.sections):
+        if section.service not in service_codes:
+            yield at(("sections", index, "service"), f"unknown service '{section.service}'")
+    for index, form in enumerate(catalog.forms):
+        for position, name in enumerate(form.fields):
+            if name not in DETAIL_FIELDS:
+                yield at(("forms", index, "fields", position), f"unknown detail field '{name}'")
+    for index, question in enumerate(catalog.questions):
+        yield from _question_problems(question, ("questions", index), label, lines)
+    for index, procedure in enumerate(catalog.procedures):
+        loc: Loc = ("procedures", index)
+        if procedure.service not in service_codes:
+            yield at((*loc, "service"), f"unknown service '{procedure.service}'")
+        elif procedure.service not in {section.service for section in catalog.sections}:
+            yield at((*loc, "service"), f"no section for service '{procedure.service}'")
+        yield from _references(procedure.documents, "documents", catalog, (*loc, "documents"),
+                               label, lines)
+        yield from _references(procedure.forms, "forms", catalog, (*loc, "forms"), label, lines)
+        deadline = procedure.deadline
+        if deadline is not None and deadline.days is not None and deadline.months is not None:
+            yield at((*loc, "deadline"), "give either days or months, not both")
+    for index, event in enumerate(catalog.life_events):
+        loc = ("life_events", index)
+        yield from _references(event.procedures, "procedures", catalog, (*loc, "procedures"),
+                               label, lines)
+        for number, rule in enumerate(event.rules):
+            rule_loc = (*loc, "rules", number)
+            yield from _references(rule.add, "procedures", catalog, (*rule_loc, "add"), label,
+                                   lines)
+            for position, condition in enumerate(rule.when):
+                yield from _condition_problems(condition, catalog, (*rule_loc, "when", position),
+                                               label, lines)
+        if not event.procedures and not event.rules:
+            yield at(loc, f"life event '{event.id}' leads to no procedure")
+
+
+def _warnings(catalog: Catalog, label: str, lines: Mapping[Loc, int]) -> Iterator[Problem]:
+    """Things that are allowed but probably mistakes: items nothing uses."""
+    used_procedures = {pid for event in catalog.life_events for pid in event.procedures}
+    used_procedures |= {pid for event in catalog.life_events for rule in event.rules
+                        for pid in rule.add}
+    used_questions = {condition.question for event in catalog.life_events
+                      for rule in event.rules for condition in rule.when}
+    used_documents = {doc for procedure in catalog.procedures for doc in procedure.documents}
+    used_forms = {form for procedure in catalog.procedures for form in procedure.forms}
+    for kind, used in (("procedures", used_procedures), ("questions", used_questions),
+                       ("documents", used_documents), ("forms", used_forms)):
+        for index, item in enumerate(getattr(catalog, kind)):
+            if item.id not in used:
+                loc: Loc = (kind, index)
+                yield Problem(label, line_of(lines, loc), format_place(loc),
+                              f"{kind.rstrip('s')} '{item.id}' is never used")
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def check_catalog(path: str | Path, *, service_codes: Iterable[str],
+                  required_locales: Iterable[str] = SEED_LOCALES) -> CheckResult:
+    """Read and check a catalog file, collecting every problem rather than stopping at one."""
+    path = Path(path)
+    label = str(path)
+    data, lines, problems = read_yaml(path, label)
+    result = CheckResult(label, None, problems)
+    if not isinstance(data, dict):
+        return result
+    required = tuple(required_locales)
+    unknown_locales = [code for code in required if code not in BY_CODE]
+    if unknown_locales:
+        raise ValueError(f"unknown required locales: {unknown_locales}")
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as error:
+        result.problems += _schema_problems(error, label, data, lines)
+        result.problems.sort(key=lambda problem: problem.line or 0)
+        return result
+    result.problems += _reference_problems(catalog, set(service_codes), required, label, lines)
+    result.problems.sort(key=lambda problem: problem.line or 0)
+    if not result.problems:
+        result.catalog = catalog
+        result.warnings = list(_warnings(catalog, label, lines))
+    return result
+
+
+def load_catalog(path: str | Path, *, service_codes: Iterable[str],
+                 required_locales: Iterable[str] = SEED_LOCALES) -> Catalog:
+    """A valid catalog from a file, or CatalogError with every problem found."""
+    result = check_catalog(path, service_codes=service_codes, required_locales=required_locales)
+    if result.catalog is None:
+        raise CatalogError(result.file, result.problems)
+    return result.catalog
