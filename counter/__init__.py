@@ -1,4 +1,9 @@
 """The queue: offices, services, counters, visits and their tasks, and the event log."""
 
 #: What other features may import (docs/architecture.md); everything else here is internal.
-PUBLIC_MODULES = ("counter.models", "counter.queue", "counter.events", "counter.api")
+PUBLIC_MODULES = (
+    "counter.models",  # offices, services, counters, visits, tasks, the event log
+    "counter.queue",  # the queue engine: issue tickets, act on tasks, read the queue
+    "counter.events",  # listeners of the events the engine records
+    "counter.topics",  # the realtime topic an office's queue changes are announced on
+)

@@ -29,6 +29,7 @@ from sqlmodel import Session
 
 from counter import queue, views
 from counter.models import Counter, Service
+from counter.topics import topic_of
 from frontyard import i18n, live
 from frontyard.database import read_session, utcnow
 from frontyard.i18n import lazy_gettext
@@ -51,13 +52,6 @@ SPOKEN_RECALL = lazy_gettext(
     "Calling again: ticket number %(number)s, please come to counter %(counter)s.")
 DEFAULT_SECOND_LANGUAGE = "en"
 JAPANESE = "ja"
-#: Hub topic on which every queue change of an office is announced after it is committed.
-QUEUE_TOPIC = "office:{office_id}"  # the kiosk and the API announce on it (`topic_of`)
-
-
-def topic_of(office_id: int) -> str:
-    """The realtime topic of everything that happens in one office."""
-    return QUEUE_TOPIC.format(office_id=office_id)
 
 
 def speech_lang(code: str) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from composition.demo import seed_structure
 from counter import queue
 from counter.models import Counter, Service
-from counter.screens import topic_of
+from counter.topics import topic_of
 from frontyard import database
 from frontyard.auth import User
 from frontyard.realtime import announce

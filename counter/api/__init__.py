@@ -22,9 +22,8 @@ from counter.api import tickets, queues, counters, tasks  # noqa: F401
 # isort: on
 from counter.api.openapi import OPENAPI_PATH, openapi, openapi_document
 from counter.api.plumbing import OPERATIONS
-from counter.screens import QUEUE_TOPIC
 
-__all__ = ["OPERATIONS", "QUEUE_TOPIC", "openapi_document", "routes"]
+__all__ = ["OPERATIONS", "openapi_document", "routes"]
 
 routes = [
     *(Route(op.path, op.endpoint, methods=[op.method], name=f"api_{op.endpoint.__name__}")

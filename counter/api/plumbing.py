@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from counter import queue
 from counter.api.schemas import MAX_ID
-from counter.screens import QUEUE_TOPIC
+from counter.topics import topic_of
 from frontyard import realtime
 from frontyard.auth import DeviceKind, Role
 from frontyard.database import session_scope
@@ -134,7 +134,7 @@ async def change(request: Request, work: Callable[[Session], tuple[int | None, B
     def work_and_announce(session: Session) -> BaseModel:
         office_id, result = work(session)
         if office_id is not None:
-            realtime.announce(session, hub, QUEUE_TOPIC.format(office_id=office_id),
+            realtime.announce(session, hub, topic_of(office_id),
                               {"office_id": office_id})
         return result
 

@@ -19,7 +19,8 @@ from starlette.websockets import WebSocket
 from counter import queue, screens, views
 from counter.models import Counter, Task, Visit, VisitDetails
 from counter.routes.common import REFUSED, _engine, _fanout, _in_thread, _int
-from counter.screens import TerminalAudience, topic_of
+from counter.screens import TerminalAudience
+from counter.topics import topic_of
 from frontyard import audit, i18n
 from frontyard.auth import Role, User
 from frontyard.database import session_scope, utcnow

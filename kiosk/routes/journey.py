@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from counter import queue
-from counter.api import QUEUE_TOPIC
 from counter.models import Office, Visit
+from counter.topics import topic_of
 from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind
 from frontyard.errors import NotFound, ValidationFailed
@@ -320,7 +320,7 @@ async def kiosk_issue(request: Request) -> Response:
         limit_ticket_issuing(request)
         visit = flow.issue_visit(session, state.kiosk, state.catalog,
                                  with_details=not without_details, rules=rules)
-        realtime.announce(session, hub, QUEUE_TOPIC.format(office_id=visit.office_id),
+        realtime.announce(session, hub, topic_of(visit.office_id),
                           {"office_id": visit.office_id})
         return state, None
 
