@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from frontyard import database
-from frontyard.service_lock import hold_for_restore
+from frontyard.service_lock import ServiceLocked, hold_for_restore
 
 #: How long pg_restore waits for another session's table lock before giving up.
 PG_LOCK_TIMEOUT = "30s"
@@ -88,7 +88,13 @@ def restore(url: str, source: Path, carryover: Carryover) -> Restored:
     """Replace the database's contents with the backup in `source` (service stopped)."""
     if not source.is_file():
         raise BackupError(f"No backup file at {source}.")
-    with hold_for_restore(url):
+    try:
+        lock = hold_for_restore(url)
+    except ServiceLocked:
+        raise
+    except Exception as error:  # unreachable server, bad credentials, unwritable folder…
+        raise BackupError(f"Cannot open the database to restore it: {error}") from error
+    with lock:
         if is_sqlite(url):
             return _restore_sqlite(_sqlite_file(url), source, carryover)
         return _restore_pg(url, source, carryover)

@@ -208,10 +208,15 @@ def test_a_file_that_is_no_backup_is_refused(sqlite_url: str, tmp_path: Path) ->
         restore(sqlite_url, other, TicketNumbers(Settings().tz))
 
 
-def test_postgres_without_client_programs_is_a_clear_error(
+def test_postgres_without_client_programs_or_server_is_a_clear_error(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No pg_dump on PATH: a message saying what to install, no traceback."""
+    """No pg_dump on PATH, no server: messages saying so, no traceback."""
     monkeypatch.setenv("PATH", str(tmp_path))
     result = frontyard(tmp_path, "postgresql://nobody@127.0.0.1:1/none", "backup")
     assert result.returncode == 2
     assert "pg_dump is not installed" in result.stderr and "Traceback" not in result.stderr
+    archive = tmp_path / "frontyard.dump"
+    archive.write_bytes(b"PGDMP")
+    result = frontyard(tmp_path, "postgresql://nobody@127.0.0.1:1/none", "restore", str(archive))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Cannot open the database to restore it" in result.stderr
