@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2
@@ -220,3 +221,30 @@ def test_postgres_without_client_programs_or_server_is_a_clear_error(
     result = frontyard(tmp_path, "postgresql://nobody@127.0.0.1:1/none", "restore", str(archive))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "Cannot open the database to restore it" in result.stderr
+
+
+def test_a_backup_of_yesterday_gets_todays_numbers(sqlite_url: str, tmp_path: Path) -> None:
+    """Restoring last night's backup at noon: today's sequence, absent from the backup, is
+    created past the numbers issued this morning; a quiet day changes nothing."""
+    noon = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
+    engine = database.make_engine(sqlite_url)
+    try:
+        with database.session_scope(engine) as session:
+            office = seed_structure(session)
+            issue_ticket(session, office_id=office.id or 0, service_codes=["residents"],
+                         now=noon - timedelta(days=1))
+        target = backup(sqlite_url, tmp_path / "last-night")
+        with database.session_scope(engine) as session:
+            morning = [issue_ticket(session, office_id=office.id or 0,
+                                    service_codes=["residents"], now=noon).ticket_number
+                       for _ in range(5)]
+    finally:
+        engine.dispose()
+    numbers = TicketNumbers(Settings().tz, now=lambda: noon)
+    restored = restore(sqlite_url, target, numbers)
+    assert f"tickets {morning[0]} to {morning[-1]} were issued today" in " ".join(restored.notes)
+    assert "the next A ticket today is A-006." in " ".join(restored.notes)
+    again = restore(sqlite_url, target, TicketNumbers(Settings().tz,
+                                                      now=lambda: noon + timedelta(days=3)))
+    assert again.notes == ["No ticket was issued today, neither in the backup nor since: "
+                           "today's numbering is unchanged."]
