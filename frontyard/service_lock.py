@@ -14,6 +14,7 @@ never leaves a stale lock behind:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 #: The advisory lock's key on PostgreSQL (any fixed 64-bit number: "Frontyrd" in ASCII).
 ADVISORY_KEY = 0x46726F6E74797264
+log = logging.getLogger("frontyard")
 
 
 class ServiceLocked(RuntimeError):
@@ -95,7 +97,16 @@ def _acquire(url: str, exclusive: bool) -> ServiceLock | None:
 
 def hold_while_serving(url: str) -> ServiceLock:
     """The serving process's shared lock; refuses to serve while a restore runs."""
-    held = _acquire(url, exclusive=False)
+    import psycopg
+
+    try:
+        held = _acquire(url, exclusive=False)
+    except psycopg.OperationalError as error:
+        # A worker may start while PostgreSQL is down and answer /healthz with 503 until
+        # it is back; it then serves without the lock, which a restore would not see.
+        log.warning("the service lock could not be taken (database unreachable: %s); "
+                    "`frontyard restore` will not see this worker", error)
+        return ServiceLock()
     if held is None:
         raise ServiceLocked("A restore of the database is under way (`frontyard restore`); "
                             "start the service once it has finished.")
