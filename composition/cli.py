@@ -139,20 +139,48 @@ def device() -> None:
 @device.command("add")
 @click.argument("name")
 @click.option("--kind", type=click.Choice([kind.value for kind in DeviceKind]), required=True)
-def device_add(name: str, kind: str) -> None:
+@click.option("--office", default=None,
+              help="Code of the device's office (default: the only office, if just one).")
+def device_add(name: str, kind: str, office: str | None) -> None:
     """Add a device; prints its token and a one-time pairing link (shown only now)."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlmodel import select
+
+    # Also registers the office table, which a device's office_id refers to.
+    from counter.models import Office
+
     settings = load_settings()
     engine = migrated_engine(settings)
-    from sqlalchemy.exc import IntegrityError
-
     try:
         with database.session_scope(engine) as session:
-            _, token, code = create_device(session, name, DeviceKind(kind))
+            offices = session.exec(select(Office).order_by(Office.code)).all()  # type: ignore[arg-type]
+            chosen = _device_office(offices, office)
+            _, token, code = create_device(session, name, DeviceKind(kind),
+                                           office_id=chosen.id if chosen else None)
     except IntegrityError:
         click.echo(f"A device named {name!r} exists already.", err=True)
         sys.exit(2)
+    if chosen is None:
+        click.echo("Note: there is no office yet, so the device has none: kiosks then need "
+                   "the office named in each request and boards need ?office=.")
+    else:
+        click.echo(f"Office: {chosen.code}")
     click.echo(f"Token (send as 'Authorization: Bearer …'): {token}")
     click.echo(f"Pairing link (open once on the device): {settings.base_url}/device/pair/{code}")
+
+
+def _device_office(offices, code: str | None):  # type: ignore[no-untyped-def]
+    """The office `--office` names (or the only one), or a clear message and exit code 2."""
+    if code is None and len(offices) <= 1:
+        return offices[0] if offices else None
+    found = [office for office in offices if office.code == code]
+    if not found:
+        codes = ", ".join(office.code for office in offices) or "none yet"
+        problem = "Name the office with --office" if code is None else \
+            f"No office with the code {code!r}"
+        click.echo(f"{problem} (offices: {codes}).", err=True)
+        sys.exit(2)
+    return found[0]
 
 
 @main.command()
@@ -321,32 +349,50 @@ def purge() -> None:
 
 
 @main.command()
-@click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Backup file (default: <data_dir>/backups/frontyard-<time>.sqlite3).")
-def backup(output: str | None) -> None:
-    """Copy the SQLite database while the service runs (PostgreSQL: use pg_dump)."""
-    import sqlite3
-
-    from sqlalchemy.engine import make_url
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Backup file (default: <data_dir>/backups/frontyard-<time>.sqlite3, "
+                   "or .dump on PostgreSQL).")
+def backup(output: Path | None) -> None:
+    """Back up the database while the service runs (SQLite's backup API, or pg_dump)."""
+    from frontyard.backup import BackupError, default_backup_path
+    from frontyard.backup import backup as back_up
 
     settings = load_settings()
-    url = make_url(settings.resolved_database_url())
-    if url.get_backend_name() != "sqlite":
-        click.echo("This database is PostgreSQL: back it up with pg_dump (see docs/deploy.md).",
-                   err=True)
+    url = settings.resolved_database_url()
+    target = output or default_backup_path(url, settings.data_dir, database.utcnow())
+    try:
+        back_up(url, target)
+    except BackupError as error:
+        click.echo(str(error), err=True)
         sys.exit(2)
-    target = output or str(settings.data_dir / "backups" /
-                           f"frontyard-{database.utcnow():%Y%m%dT%H%M%SZ}.sqlite3")
-    from pathlib import Path
-
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(url.database or "")
-    destination = sqlite3.connect(target)
-    with destination:
-        source.backup(destination)  # SQLite's online backup: consistent while others write
-    destination.close()
-    source.close()
     click.echo(f"Backed up to {target}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-numbers", type=click.IntRange(0, 9999), default=0, show_default=True,
+              help="Move today's ticket numbers this much further, when tickets were printed "
+                   "after the backup and the replaced database cannot tell how many.")
+def restore(file: Path, skip_numbers: int) -> None:
+    """Replace the database with a backup (stop the service first; it refuses otherwise).
+    Today's ticket numbers continue after the last one already issued."""
+    from counter.restored_numbers import TicketNumbers
+    from frontyard.backup import BackupError
+    from frontyard.backup import restore as restore_from
+    from frontyard.service_lock import ServiceLocked
+
+    settings = load_settings()
+    try:
+        restored = restore_from(settings.resolved_database_url(), file,
+                                TicketNumbers(settings.tz, skip_numbers))
+    except (BackupError, ServiceLocked) as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    for note in restored.notes:
+        click.echo(note, err=note.startswith("warning:"))
+    click.echo(f"Restored {file} (revision {restored.revision}).")
+    if restored.revision != database.head_revision():
+        click.echo("Run `frontyard db upgrade` before starting the service.")
 
 
 if __name__ == "__main__":

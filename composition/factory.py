@@ -45,6 +45,7 @@ from frontyard.security import (
     LocaleMiddleware,
     SecurityHeadersMiddleware,
 )
+from frontyard.service_lock import hold_while_serving
 from frontyard.settings import Settings
 from frontyard.templating import make_templates
 
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Held while serving: `frontyard restore` refuses meanwhile (a failed start exits).
+        service_lock = hold_while_serving(settings.resolved_database_url())
         if settings.check_migrations:
             database.ensure_migrated(engine)
             _claim_analytics_timezone(settings, engine)
@@ -148,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if bridge is not None:
                 await bridge.stop()
             engine.dispose()
+            service_lock.release()
 
     # Outermost first: the language is known before any error page is rendered.
     middleware = [

@@ -80,6 +80,42 @@ def test_device_add_prints_token_and_pairing_link(run, cli_engine):
         assert token not in {d.token_hash for d in session.exec(select(Device))}
 
 
+def test_device_add_with_office_in_a_fresh_process(tmp_path):
+    """On a fresh install, in a process of its own (which imports no model of the queue up
+    front): a device with no office yet, then one of the office named, or a clear refusal."""
+    import os
+    import subprocess
+    import sys
+
+    from counter.models import Office
+    from frontyard import PROJECT_ROOT
+
+    env = {**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path), "FRONTYARD_DATABASE_URL": ""}
+
+    def frontyard(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+
+    assert frontyard("db", "upgrade").returncode == 0
+    first = frontyard("device", "add", "early-kiosk", "--kind", "kiosk")
+    assert first.returncode == 0, first.stderr
+    assert "there is no office yet" in first.stdout
+    assert frontyard("demo").returncode == 0
+    added = frontyard("device", "add", "lobby-board", "--kind", "board", "--office", "main")
+    assert added.returncode == 0, added.stderr
+    assert "Office: main" in added.stdout and "Traceback" not in added.stderr
+    unknown = frontyard("device", "add", "other", "--kind", "kiosk", "--office", "nowhere")
+    assert unknown.returncode == 2
+    assert "No office with the code 'nowhere' (offices: main)." in unknown.stderr
+    engine = database.make_engine(f"sqlite:///{tmp_path / 'frontyard.sqlite3'}")
+    with Session(engine) as session:
+        office = session.exec(select(Office).where(Office.code == "main")).one()
+        devices = {d.name: d.office_id for d in session.exec(select(Device))}
+    engine.dispose()
+    assert devices["early-kiosk"] is None and devices["lobby-board"] == office.id
+    assert "other" not in devices
+
+
 def test_demo_is_idempotent_and_prints_logins(run, cli_engine):
     """Running `demo` twice seeds once and prints the demo logins."""
     run("db", "upgrade")
