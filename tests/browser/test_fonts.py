@@ -23,6 +23,9 @@ KIOSK_SIZE = {"width": 1080, "height": 1920}  # a portrait touch-screen kiosk
 PHONE_SIZE = {"width": 390, "height": 844}  # where residents open their ticket's status
 NO_SYSTEM_FONT = "Fontless"
 TEXT_NODE = 3
+# Never drawn where they stand (a select draws its chosen option in its own shadow tree): asking
+# for their fonts would only cost a round trip each.
+UNDRAWN = {"HEAD", "SCRIPT", "STYLE", "TEMPLATE", "NOSCRIPT", "OPTION", "DATALIST"}
 
 
 def write_fontless_font(path: Path) -> None:
@@ -96,6 +99,8 @@ def text_drawn_without_our_fonts(page) -> tuple[list[str], int]:  # type: ignore
     foreign, ours = [], 0
     while nodes:
         node = nodes.pop()
+        if node["nodeName"] in UNDRAWN:
+            continue
         nodes += node.get("children", []) + node.get("pseudoElements", []) + node.get(
             "shadowRoots", [])
         is_text = node["nodeType"] == TEXT_NODE and node["nodeValue"].strip()
