@@ -112,15 +112,19 @@ def vendor(font: Font, package: Path) -> tuple[list[str], int]:
         source, unicode_range = SOURCE.search(body), RANGE.search(body)
         if source is None or unicode_range is None:
             raise SystemExit(f"{font.package}: unexpected rule {match['name']}")
-        shutil.copyfile(package / "files" / source["file"], target / source["file"])
-        size += (target / source["file"]).stat().st_size
+        data = (package / "files" / source["file"]).read_bytes()
+        (target / source["file"]).write_bytes(data)
+        size += len(data)
+        # A content version, as static_url gives the pages' links: Caddy lets browsers keep
+        # such URLs for a year instead of revalidating a hundred slices on every page.
+        version = hashlib.sha256(data).hexdigest()[:12]
         faces.append(
             "@font-face {\n"
             f'  font-family: "{font.family}";\n'
             "  font-style: normal;\n"
             "  font-weight: 100 900;\n"
             "  font-display: swap;\n"
-            f'  src: url("../fonts/{font.folder}/{source["file"]}") format("woff2");\n'
+            f'  src: url("../fonts/{font.folder}/{source["file"]}?v={version}") format("woff2");\n'
             f"  unicode-range: {unicode_range['range'].strip()};\n"
             "}\n"
         )
