@@ -5,7 +5,6 @@ with no font for Nepali, Korean or Chinese)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,6 @@ from frontyard import i18n
 from kiosk.catalog import KIOSK_LOCALES
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
 from tests.browser.test_kiosk_flow import pair_kiosk, walk_to_ticket
-from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +57,9 @@ def write_fontless_font(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def fontless_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A second Chromium whose fontconfig knows only the fontless font."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        skip_or_fail(f"browser tests skipped: {CHROMIUM} not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def fontless_browser(browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A second Chromium whose fontconfig knows only the fontless font, launched by the shared
+    browser's Playwright (a worker can run only one sync Playwright at a time)."""
     root = tmp_path_factory.mktemp("fontless")
     (root / "fonts").mkdir()
     write_fontless_font(root / "fonts" / "fontless.ttf")
@@ -73,16 +68,15 @@ def fontless_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[objec
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
         f"  <dir>{root / 'fonts'}</dir>\n  <cachedir>{root / 'cache'}</cachedir>\n"
         "</fontconfig>\n", encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            env={**os.environ, "FONTCONFIG_FILE": str(config)})
-        yield browser
-        browser.close()
+    fontless = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        env={**os.environ, "FONTCONFIG_FILE": str(config)})
+    yield fontless
+    fontless.close()
 
 
 @pytest.fixture
-def fontless_page(fontless_browser, tmp_path: Path):  # type: ignore[no-untyped-def]
+def fontless_page(fontless_browser):  # type: ignore[no-untyped-def]
     """A kiosk-sized page in a fresh context of the fontless browser."""
     context = fontless_browser.new_context(locale="en-US", viewport=KIOSK_SIZE)
     context.set_default_timeout(10_000)
