@@ -59,10 +59,10 @@ _MOVES: dict[EventKind, tuple[frozenset[_State], _State]] = {
 #: The preference among events of one instant: the queue's usual sequence.
 _PREFERENCE = {kind: rank for rank, kind in enumerate([
     EventKind.ISSUED, EventKind.COUNTER_CLOSED, EventKind.COUNTER_OPENED,
-    EventKind.COUNTER_SERVICES, EventKind.TRANSFERRED, EventKind.QUEUED, EventKind.CALLED,
-    EventKind.RECALLED, EventKind.STARTED, EventKind.STEP, EventKind.NO_SHOW,
-    EventKind.RETURNED, EventKind.HELD, EventKind.RELEASED, EventKind.DONE,
-    EventKind.CANCELLED, EventKind.VISIT_CLOSED])}
+    EventKind.COUNTER_SERVICES, EventKind.QUEUED, EventKind.CALLED, EventKind.RECALLED,
+    EventKind.STARTED, EventKind.STEP, EventKind.NO_SHOW, EventKind.RETURNED, EventKind.HELD,
+    EventKind.RELEASED, EventKind.TRANSFERRED, EventKind.DONE, EventKind.CANCELLED,
+    EventKind.VISIT_CLOSED])}
 #: Longer same-instant runs of one task are not searched (they are not real history).
 _MAX_SEARCH = 24
 

@@ -124,7 +124,10 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
 def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each data row of a UTF-8 CSV stream (a BOM is allowed); the
     header is checked first."""
-    if file_size(stream) > MAX_BYTES:
+    size = file_size(stream)
+    if not size:
+        raise ImportRejected([Problem(1, _("The file is empty."))])
+    if size > MAX_BYTES:
         raise ImportRejected([Problem(1, _("The file is larger than %(size)d MB.")
                                       % {"size": MAX_BYTES // 1024 // 1024})])
     reader = csv.reader(_lines(stream))
