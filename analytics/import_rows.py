@@ -10,6 +10,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import BinaryIO, NamedTuple
 
 from sqlmodel import Session, select
@@ -32,7 +33,12 @@ MAX_BYTES = 200 * 1024 * 1024
 #: Reporting stops after this many problems (a wrong export format fails on every line).
 MAX_PROBLEMS = 200
 _LENGTHS = {"visit": 64, "ticket": 16, "step": 64, "task": 64}
+_EMPTY = dict.fromkeys(COLUMNS, "")
+_KINDS = {kind.value: kind for kind in EventKind}
 VISIT_KINDS = frozenset({EventKind.ISSUED, EventKind.VISIT_CLOSED})
+#: What an event of each type cannot do without.
+_NEEDED = {kind: ("counter",) if kind in COUNTER_KINDS else ("visit", "ticket")
+           if kind in VISIT_KINDS else ("visit", "ticket", "service") for kind in EventKind}
 
 
 @dataclass(frozen=True)
@@ -156,8 +162,7 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
         if len(values) != len(header):
             yield reader.line_num, {"": str(len(values)), "_expected": str(len(header))}
             continue
-        yield reader.line_num, {name: value.strip() for name, value in zip(header, values,
-                                                                             strict=True)}
+        yield reader.line_num, dict(zip(header, map(str.strip, values), strict=True))
 
 
 def check_rows(rows: Iterable[tuple[int, dict[str, str]]], catalog: Catalog) -> Iterator[Row]:
@@ -178,91 +183,73 @@ def check_rows(rows: Iterable[tuple[int, dict[str, str]]], catalog: Catalog) -> 
 def _check_row(line: int, row: dict[str, str], catalog: Catalog) -> Row | None:
     """One row, or None with its problems recorded."""
     problems: list[str] = []
-    value = {name: row.get(name, "") or "" for name in COLUMNS}
+    value = _EMPTY | row
     for name, limit in _LENGTHS.items():
         if len(value[name]) > limit:
             problems.append(_("%(column)s is longer than %(limit)d characters.")
                             % {"column": name, "limit": limit})
-    kind = _kind(value["event"], problems)
-    at = _timestamp(value["timestamp"], problems)
+    kind = _KINDS.get(value["event"])
+    if kind is None:
+        problems.append(_("Unknown event type %(kind)r; use one of %(kinds)s.") % {
+            "kind": value["event"], "kinds": ", ".join(kind.value for kind in EventKind)})
+    at = _timestamp(value["timestamp"])
+    if at is None:
+        problems.append(_("The timestamp %(value)r is not ISO 8601 with an offset, e.g. "
+                          "2026-04-06T09:00:00+09:00.") % {"value": value["timestamp"]})
     office_id = catalog.offices.get(value["office"])
     if office_id is None:
         problems.append(_("Unknown office %(code)r.") % {"code": value["office"]})
     service_ids = _services(value["service"], kind, office_id, catalog, problems)
-    counter_id = _lookup(catalog.counters, office_id, value["counter"],
-                         _("Unknown counter %(code)r in this office."), problems)
+    counter_id = _lookup(catalog.counters, office_id, value["counter"])
+    if counter_id == 0:
+        problems.append(_("Unknown counter %(code)r in this office.")
+                        % {"code": value["counter"]})
     staff_id = catalog.staff.get(value["staff"]) if value["staff"] else None
     if value["staff"] and staff_id is None:
         problems.append(_("Unknown staff account %(code)r.") % {"code": value["staff"]})
     if kind is not None:
-        problems += _required(kind, value)
-    for problem in problems:
-        catalog.problems.append(Problem(line, problem))
+        for name in _NEEDED[kind]:
+            if not value[name]:
+                problems.append(_("%(column)s is required for %(kind)s events.") % {
+                    "column": name, "kind": kind.value})
     if problems or kind is None or at is None or office_id is None:
+        for problem in problems:
+            catalog.problems.append(Problem(line, problem))
         return None
     return Row(line, kind, at, office_id, value["visit"] or None, value["ticket"] or None,
-               tuple(service_ids), value["step"] or None, counter_id, value["task"] or None,
+               service_ids, value["step"] or None, counter_id, value["task"] or None,
                staff_id)
 
 
-def _kind(text: str, problems: list[str]) -> EventKind | None:
-    """The event type, or None with a problem."""
-    try:
-        return EventKind(text)
-    except ValueError:
-        problems.append(_("Unknown event type %(kind)r; use one of %(kinds)s.") % {
-            "kind": text, "kinds": ", ".join(kind.value for kind in EventKind)})
-        return None
-
-
-def _timestamp(text: str, problems: list[str]) -> datetime | None:
-    """An ISO 8601 timestamp with its UTC offset, or None with a problem."""
+@lru_cache(maxsize=4096)
+def _timestamp(text: str) -> datetime | None:
+    """An ISO 8601 timestamp with its UTC offset, or None (rows of one second share one)."""
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        problems.append(_("The timestamp %(value)r is not ISO 8601 with an offset, e.g. "
-                          "2026-04-06T09:00:00+09:00.") % {"value": text})
         return None
-    return at
+    return at if at.tzinfo is not None else None
 
 
 def _services(text: str, kind: EventKind | None, office_id: int | None, catalog: Catalog,
-              problems: list[str]) -> list[int]:
+              problems: list[str]) -> tuple[int, ...]:
     """The row's service ids: one, or several for a counter opening."""
-    codes = [code.strip() for code in text.split(SERVICE_SEPARATOR) if code.strip()]
+    codes = [code.strip() for code in text.split(SERVICE_SEPARATOR) if code.strip()] \
+        if SERVICE_SEPARATOR in text else [text] if text else []
     if len(codes) > 1 and kind not in (EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES):
         problems.append(_("Only a counter opening names several services."))
     found = []
     for code in codes:
-        service_id = _lookup(catalog.services, office_id, code,
-                             _("Unknown service %(code)r in this office."), problems)
-        if service_id is not None:
+        service_id = _lookup(catalog.services, office_id, code)
+        if service_id == 0:
+            problems.append(_("Unknown service %(code)r in this office.") % {"code": code})
+        elif service_id is not None:
             found.append(service_id)
-    return found
+    return tuple(found)
 
 
-def _lookup(table: dict[tuple[int, str], int], office_id: int | None, code: str,
-            message: str, problems: list[str]) -> int | None:
-    """An id by office and code; an unknown code is a problem (an unknown office was one)."""
+def _lookup(table: dict[tuple[int, str], int], office_id: int | None, code: str) -> int | None:
+    """An id by office and code; 0 for an unknown code (an unknown office was a problem)."""
     if not code or office_id is None:
         return None
-    found = table.get((office_id, code))
-    if found is None:
-        problems.append(message % {"code": code})
-    return found
-
-
-def _required(kind: EventKind, value: dict[str, str]) -> list[str]:
-    """What an event of this type cannot do without."""
-    needed = []
-    if kind in COUNTER_KINDS:
-        needed = ["counter"]
-    elif kind in VISIT_KINDS:
-        needed = ["visit", "ticket"]
-    else:
-        needed = ["visit", "ticket", "service"]
-    return [_("%(column)s is required for %(kind)s events.") % {"column": name,
-                                                               "kind": kind.value}
-            for name in needed if not value[name]]
+    return table.get((office_id, code), 0)

@@ -70,7 +70,7 @@ class ImportResult:
     repeated: list[Problem] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)  # one per visit of the file, kept to the end: small
 class _Visit:
     """What the first pass learns about one visit of the file."""
 
@@ -220,17 +220,21 @@ class _Writer:
         if not self.batch:
             return
         connection = self.session.connection()
-        visit_ids = connection.execute(
-            insert(Visit).returning(Visit.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
-            [_visit_values(visit, rows, self.zone) for visit, rows in self.batch]).scalars().all()
-        tasks: dict[tuple[int, str], dict[str, Any]] = {}
-        for (visit, rows), visit_id in zip(self.batch, visit_ids, strict=True):
-            visit.id = visit_id
-            tasks |= _task_values(visit_id, rows)
-        task_ids = connection.execute(
-            insert(Task).returning(Task.id, sort_by_parameter_order=True),  # type: ignore[arg-type]
-            list(tasks.values())).scalars().all() if tasks else []
-        by_key = dict(zip(tasks, task_ids, strict=True))
+        # Ids come back matched by a unique column, not by position: keeping the order would
+        # make SQLite insert one row per statement.
+        values = [_visit_values(visit, rows, self.zone) for visit, rows in self.batch]
+        visit_ids = dict(connection.execute(
+            insert(Visit).returning(Visit.status_token, Visit.id), values).all())  # type: ignore[arg-type]
+        tasks: dict[tuple[int, int], tuple[str, dict[str, Any]]] = {}
+        for (visit, rows), visit_row in zip(self.batch, values, strict=True):
+            visit.id = visit_ids[visit_row["status_token"]]
+            tasks |= _task_values(visit.id, rows)
+        task_ids = dict(((visit_id, position), task_id) for task_id, visit_id, position in
+                        connection.execute(insert(Task).returning(
+                            Task.id, Task.visit_id, Task.position),  # type: ignore[arg-type]
+                            [task for _key, task in tasks.values()])) if tasks else {}
+        by_key = {(visit_id, key): task_ids[(visit_id, position)]
+                  for (visit_id, position), (key, _task) in tasks.items()}
         events: list[dict[str, Any]] = []
         for visit, rows in self.batch:
             logged = [_logged(len(events) + index, row, visit.id,
@@ -296,8 +300,10 @@ def _visit_values(visit: _Visit, rows: list[Row], tz: ZoneInfo) -> dict[str, Any
             "issued_by_device_id": None}
 
 
-def _task_values(visit_id: int, rows: list[Row]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The visit's tasks, in the order they appear (done or cancelled, never in a queue)."""
+def _task_values(visit_id: int, rows: list[Row]
+                 ) -> dict[tuple[int, int], tuple[str, dict[str, Any]]]:
+    """The visit's tasks by (visit, position), with their keys, in the order they appear
+    (done or cancelled, never in a queue)."""
     by_task: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         key = task_key(row)
@@ -306,9 +312,9 @@ def _task_values(visit_id: int, rows: list[Row]) -> dict[tuple[int, str], dict[s
     tasks = {}
     for position, (key, task_rows) in enumerate(by_task.items()):
         done = [row.at for row in task_rows if row.kind is EventKind.DONE]
-        tasks[(visit_id, key)] = {
+        tasks[(visit_id, position)] = (key, {
             "visit_id": visit_id, "service_id": task_rows[-1].service_ids[0],
             "position": position, "procedure_code": None,
             "state": TaskState.DONE if done else TaskState.CANCELLED, "step_index": 0,
-            "call_count": 0, "done_at": done[-1] if done else None}
+            "call_count": 0, "done_at": done[-1] if done else None})
     return tasks

@@ -18,6 +18,7 @@ from analytics.import_rows import Row
 from analytics.importer import ImportResult, import_events
 from analytics.models import ROLLUP_TABLES, stage_day
 from counter.models import EventKind
+from frontyard.i18n import use_locale
 from tests.analytics_log import TOKYO
 
 HEADER = "visit,ticket,office,service,step,event,timestamp,counter,task,staff"
@@ -87,7 +88,7 @@ def within_seconds(rows: list[list[str]], rng: random.Random) -> list[list[str]]
 
 def rollups_after(engine, data: bytes) -> tuple[ImportResult, dict[str, list[Any]]]:  # type: ignore[no-untyped-def]
     """Import into a transaction that is rolled back; the result and every rollup row."""
-    with Session(engine) as session:
+    with use_locale("en"), Session(engine) as session:
         try:
             result = import_events(session, data, "Asia/Tokyo")
             tables = {table.name: sorted(tuple(row) for row in session.execute(select(table)))
