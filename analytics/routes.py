@@ -6,10 +6,11 @@ report then never holds the write lock the queue's writers wait for."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,7 +18,7 @@ from starlette.routing import Route
 
 from analytics import display
 from analytics.exports import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
-from analytics.importer import MAX_BYTES, ImportRejected, import_events
+from analytics.importer import MAX_BYTES, ImportRejected, ImportResult, Problem, import_events
 from analytics.report import (
     TABLE_NAMES,
     PageQuery,
@@ -131,29 +132,38 @@ async def export(request: Request) -> Response:
 @require_role(Role.ADMIN)
 async def import_form(request: Request) -> Response:
     """The upload form for another system's events."""
-    return render(request, "analytics/import.html", {"result": None, "problems": [],
-                                                      "message": None})
+    return _import_page(request)
 
 
 @require_role(Role.ADMIN)
 async def import_upload(request: Request) -> Response:
     """Import the uploaded CSV whole, or report every wrong line and import nothing."""
-    async with request.form(max_files=1, max_part_size=MAX_BYTES) as form:
-        upload = form.get("file")
-        data = await upload.read() if isinstance(upload, UploadFile) else b""
-    if not data:
-        raise ValidationFailed(_("Choose a CSV file to import."),
-                               file=_("Choose a CSV file to import."))
     try:
-        with db(request) as session:
-            result = import_events(session, data, request.app.state.settings.tz)
-            session.commit()
+        async with request.form(max_files=1) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise ImportRejected([Problem(1, _("Choose a CSV file to import."))])
+            # Spooled to disk by the form parser and read a line at a time, off the event loop.
+            result = await run_in_threadpool(_import, request, upload.file)
     except ImportRejected as rejected:
-        return render(request, "analytics/import.html",
-                      {"result": None, "problems": rejected.problems,
-                       "message": rejected.message}, status_code=422)
+        return _import_page(request, problems=rejected.problems, message=rejected.message)
+    return _import_page(request, result, result.repeated)
+
+
+def _import_page(request: Request, result: ImportResult | None = None,
+                 problems: list[Problem] | None = None, message: str | None = None) -> Response:
+    """The import form, with what the last upload did (422 when it was refused)."""
     return render(request, "analytics/import.html",
-                  {"result": result, "problems": [], "message": None})
+                  {"result": result, "problems": problems or [], "message": message,
+                   "max_mb": MAX_BYTES // 1024 // 1024}, status_code=422 if message else 200)
+
+
+def _import(request: Request, stream: BinaryIO) -> ImportResult:
+    """The import in its own transaction."""
+    with db(request) as session:
+        result = import_events(session, stream, request.app.state.settings.tz)
+        session.commit()
+    return result
 
 
 routes = [

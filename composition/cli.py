@@ -239,16 +239,20 @@ def analytics_import(file: Path) -> None:
     engine = migrated_engine(settings)
     try:
         # The command line speaks English, like the rest of this tool's output.
-        with use_locale("en"), database.session_scope(engine) as session:
-            result = import_events(session, file.read_bytes(), settings.tz)
+        with use_locale("en"), database.session_scope(engine) as session, \
+                file.open("rb") as stream:  # read a line at a time, twice
+            result = import_events(session, stream, settings.tz)
     except ImportRejected as rejected:
         for problem in rejected.problems:
             click.echo(f"{file}:{problem.line}: {problem.message}")
         click.echo(f"{file}: {len(rejected.problems)} problem(s); nothing was imported.",
                    err=True)
         sys.exit(1)
+    for problem in result.repeated:
+        click.echo(f"{file}:{problem.line}: {problem.message}")
     click.echo(f"Imported {result.events} events of {result.visits} visits "
-               f"({result.first:%Y-%m-%d} – {result.last:%Y-%m-%d}).")
+               f"({result.first:%Y-%m-%d} – {result.last:%Y-%m-%d}); {result.repeats} "
+               f"repeated row(s) counted once.")
 
 
 @main.group()

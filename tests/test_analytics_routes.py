@@ -190,6 +190,27 @@ def test_exports_survive_an_import_round_trip(manager, history, second_app):
     assert again.status_code == 422 and "in the database already" in again.text
 
 
+def test_an_export_sorted_by_time_and_event_with_a_repeated_row(manager, history, second_app):
+    """Issue 13: rows sorted by `timestamp, event` (called before queued in one second) and a
+    repeated row give the original tables; the repeat is listed with its line."""
+    lines = manager.get(f"/analytics/export/events.csv?{DAY}").content.decode(
+        "utf-8-sig").splitlines()
+    header, rows = lines[0], lines[1:]
+    names = header.split(",")
+    at, event = names.index("timestamp"), names.index("event")
+    rows.sort(key=lambda line: (line.split(",")[at], line.split(",")[event]))
+    rows.append(rows[3])
+    client, _engine = second_app
+    response = upload(client, "\n".join([header, *rows]).encode())
+    assert response.status_code == 200, response.text[-3000:]
+    assert "Imported 29 events of 2 visits" in response.text
+    assert "1 rows repeated an earlier row" in response.text
+    assert f"Line {len(rows) + 1}: This row repeats line 5; it was counted once." in response.text
+    for table in TABLES:
+        original = rows_of(manager.get(f"/analytics/export/{table}.csv?{DAY}"))
+        assert rows_of(client.get(f"/analytics/export/{table}.csv?{DAY}")) == original, table
+
+
 BAD_FILE = """visit,ticket,office,service,step,event,timestamp,counter,task,staff
 v1,A-001,test,residents,受付,issued,2026-04-06T09:00:00+09:00,,,
 v1,A-001,test,residents,受付,queued,2026-04-06 09:00,,,
@@ -229,16 +250,20 @@ def test_bad_import_lists_every_line_and_imports_nothing(second_app):
 @pytest.mark.parametrize(("data", "fragment"), [
     (b"when,what\n1,2\n", "Line 1: The header must name the columns"),
     (b"office,event,timestamp\n", "Line 1: The file has no events."),
+    (b"", "Line 1: The file is empty."),
+    (b"office,event,timestamp\n" + b"x" * 200_000 + b"\n", "Line 2: This line is not valid CSV"),
     ("office,event,timestamp\nテスト,issued,x\n".encode("shift_jis"), "is not UTF-8"),
     (b"office,event,timestamp\ntest,counter_closed\n", "Line 2: This row has 2 fields"),
 ])
 def test_unreadable_files_are_refused(second_app, data, fragment):
-    """Wrong header, no rows, another encoding, a short row: refused with the line."""
+    """Wrong header, no rows, an empty file, another encoding, a short row, a huge field:
+    refused on the import form (never an error page), with the line."""
     client, engine = second_app
     before = count_rows(engine)
     response = upload(client, data)
     assert response.status_code == 422
     assert fragment in response.text
+    assert 'name="file"' in response.text  # the form again, to choose another file
     assert count_rows(engine) == before
 
 

@@ -1,0 +1,255 @@
+"""Reading and checking the rows of an import file (CSV, schema in docs/analytics.md).
+
+Rows are read one line at a time from a binary stream, so a file of any length is checked in
+constant memory; each becomes a `Row` (ids instead of codes) or problems with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import BinaryIO, NamedTuple
+
+from sqlmodel import Session, select
+
+from analytics.timeline import COUNTER_KINDS
+from counter.models import Counter, EventKind, Office, Service
+from frontyard.auth import User
+from frontyard.errors import ValidationFailed
+from frontyard.i18n import gettext as _
+
+#: The columns of an import file, in the order exports write them.
+COLUMNS = ("visit", "ticket", "office", "service", "step", "event", "timestamp", "counter",
+           "task", "staff")
+REQUIRED_COLUMNS = ("office", "event", "timestamp")
+#: Several services of a counter opening are separated by this character.
+SERVICE_SEPARATOR = ";"
+#: The largest file imported (web and CLI): one year of one busy office is about 50 MB
+#: (666,000 rows); memory grows with the visits of the file, not its rows.
+MAX_BYTES = 200 * 1024 * 1024
+#: Reporting stops after this many problems (a wrong export format fails on every line).
+MAX_PROBLEMS = 200
+_LENGTHS = {"visit": 64, "ticket": 16, "step": 64, "task": 64}
+_EMPTY = dict.fromkeys(COLUMNS, "")
+_KINDS = {kind.value: kind for kind in EventKind}
+VISIT_KINDS = frozenset({EventKind.ISSUED, EventKind.VISIT_CLOSED})
+#: What an event of each type cannot do without.
+_NEEDED = {kind: ("counter",) if kind in COUNTER_KINDS else ("visit", "ticket")
+           if kind in VISIT_KINDS else ("visit", "ticket", "service") for kind in EventKind}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One wrong row (line 1 is the header)."""
+
+    line: int
+    message: str
+
+
+class ImportRejected(ValidationFailed):
+    """The file has problems; nothing was imported."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(_("The file was not imported: %(count)d problem(s) found.")
+                         % {"count": len(problems)})
+        self.problems = problems
+
+
+class Row(NamedTuple):
+    """One checked row, with the ids it refers to (a tuple: small, hashable, comparable)."""
+
+    line: int
+    kind: EventKind
+    at: datetime
+    office_id: int
+    visit: str | None
+    ticket: str | None
+    service_ids: tuple[int, ...]
+    step: str | None
+    counter_id: int | None
+    task: str | None
+    staff_id: int | None
+
+    def identity(self) -> tuple[object, ...]:
+        """Everything but the line: two rows with the same identity are one event twice."""
+        return self[1:]
+
+
+def task_key(row: Row) -> str | None:
+    """Which task of its visit a row is about: its `task` column, else one task per service."""
+    if row.kind in VISIT_KINDS or row.kind in COUNTER_KINDS:
+        return None
+    return row.task or f"service:{row.service_ids[0]}"
+
+
+@dataclass
+class Catalog:
+    """Offices, services, counters and staff of the database, by the codes files use."""
+
+    offices: dict[str, int]
+    services: dict[tuple[int, str], int]
+    counters: dict[tuple[int, str], int]
+    staff: dict[str, int]
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, session: Session) -> Catalog:
+        """Read the codes once."""
+        return cls(
+            {office.code: office.id for office in session.exec(select(Office))},  # type: ignore[misc]
+            {(s.office_id, s.code): s.id for s in session.exec(select(Service))},  # type: ignore[misc]
+            {(c.office_id, c.number): c.id for c in session.exec(select(Counter))},  # type: ignore[misc]
+            {u.username: u.id for u in session.exec(select(User))},  # type: ignore[misc]
+        )
+
+    def full(self) -> bool:
+        """Enough problems reported: the rest of the file is not checked."""
+        return len(self.problems) >= MAX_PROBLEMS
+
+
+def file_size(stream: BinaryIO) -> int:
+    """The stream's length in bytes (it is left at its start)."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def _lines(stream: BinaryIO) -> Iterator[str]:
+    """The file's lines as text; a line that is not UTF-8 is refused with its number."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise ImportRejected([Problem(number, _("The file is not UTF-8 text."))]) from error
+
+
+def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each data row of a UTF-8 CSV stream (a BOM is allowed); the
+    header is checked first."""
+    size = file_size(stream)
+    if not size:
+        raise ImportRejected([Problem(1, _("The file is empty."))])
+    if size > MAX_BYTES:
+        raise ImportRejected([Problem(1, _("The file is larger than %(size)d MB.")
+                                      % {"size": MAX_BYTES // 1024 // 1024})])
+    reader = csv.reader(_lines(stream))
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+    except csv.Error as error:
+        raise ImportRejected([Problem(1, str(error))]) from error
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        raise ImportRejected([Problem(1, _(
+            "The header must name the columns %(columns)s (required: %(required)s), each once; "
+            "missing: %(missing)s; unknown: %(unknown)s.") % {
+            "columns": ", ".join(COLUMNS), "required": ", ".join(REQUIRED_COLUMNS),
+            "missing": ", ".join(missing) or "–", "unknown": ", ".join(unknown) or "–"})])
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportRejected([Problem(reader.line_num, _(
+                "This line is not valid CSV: %(error)s") % {"error": error})]) from error
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) != len(header):
+            yield reader.line_num, {"": str(len(values)), "_expected": str(len(header))}
+            continue
+        yield reader.line_num, dict(zip(header, map(str.strip, values), strict=True))
+
+
+def check_rows(rows: Iterable[tuple[int, dict[str, str]]], catalog: Catalog) -> Iterator[Row]:
+    """Check every row against the schema and the database; problems go to the catalog."""
+    for line, row in rows:
+        if catalog.full():
+            return
+        if "_expected" in row:
+            catalog.problems.append(Problem(line, _(
+                "This row has %(found)s fields; the header has %(expected)s.") % {
+                "found": row[""], "expected": row["_expected"]}))
+            continue
+        result = _check_row(line, row, catalog)
+        if result is not None:
+            yield result
+
+
+def _check_row(line: int, row: dict[str, str], catalog: Catalog) -> Row | None:
+    """One row, or None with its problems recorded."""
+    problems: list[str] = []
+    value = _EMPTY | row
+    for name, limit in _LENGTHS.items():
+        if len(value[name]) > limit:
+            problems.append(_("%(column)s is longer than %(limit)d characters.")
+                            % {"column": name, "limit": limit})
+    kind = _KINDS.get(value["event"])
+    if kind is None:
+        problems.append(_("Unknown event type %(kind)r; use one of %(kinds)s.") % {
+            "kind": value["event"], "kinds": ", ".join(kind.value for kind in EventKind)})
+    at = _timestamp(value["timestamp"])
+    if at is None:
+        problems.append(_("The timestamp %(value)r is not ISO 8601 with an offset, e.g. "
+                          "2026-04-06T09:00:00+09:00.") % {"value": value["timestamp"]})
+    office_id = catalog.offices.get(value["office"])
+    if office_id is None:
+        problems.append(_("Unknown office %(code)r.") % {"code": value["office"]})
+    service_ids = _services(value["service"], kind, office_id, catalog, problems)
+    counter_id = _lookup(catalog.counters, office_id, value["counter"])
+    if counter_id == 0:
+        problems.append(_("Unknown counter %(code)r in this office.")
+                        % {"code": value["counter"]})
+    staff_id = catalog.staff.get(value["staff"]) if value["staff"] else None
+    if value["staff"] and staff_id is None:
+        problems.append(_("Unknown staff account %(code)r.") % {"code": value["staff"]})
+    if kind is not None:
+        for name in _NEEDED[kind]:
+            if not value[name]:
+                problems.append(_("%(column)s is required for %(kind)s events.") % {
+                    "column": name, "kind": kind.value})
+    if problems or kind is None or at is None or office_id is None:
+        for problem in problems:
+            catalog.problems.append(Problem(line, problem))
+        return None
+    return Row(line, kind, at, office_id, value["visit"] or None, value["ticket"] or None,
+               service_ids, value["step"] or None, counter_id, value["task"] or None,
+               staff_id)
+
+
+@lru_cache(maxsize=4096)
+def _timestamp(text: str) -> datetime | None:
+    """An ISO 8601 timestamp with its UTC offset, or None (rows of one second share one)."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _services(text: str, kind: EventKind | None, office_id: int | None, catalog: Catalog,
+              problems: list[str]) -> tuple[int, ...]:
+    """The row's service ids: one, or several for a counter opening."""
+    codes = [code.strip() for code in text.split(SERVICE_SEPARATOR) if code.strip()] \
+        if SERVICE_SEPARATOR in text else [text] if text else []
+    if len(codes) > 1 and kind not in (EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES):
+        problems.append(_("Only a counter opening names several services."))
+    found = []
+    for code in codes:
+        service_id = _lookup(catalog.services, office_id, code)
+        if service_id == 0:
+            problems.append(_("Unknown service %(code)r in this office.") % {"code": code})
+        elif service_id is not None:
+            found.append(service_id)
+    return tuple(found)
+
+
+def _lookup(table: dict[tuple[int, str], int], office_id: int | None, code: str) -> int | None:
+    """An id by office and code; 0 for an unknown code (an unknown office was a problem)."""
+    if not code or office_id is None:
+        return None
+    return table.get((office_id, code), 0)
