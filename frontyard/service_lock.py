@@ -97,11 +97,14 @@ def _acquire(url: str, exclusive: bool) -> ServiceLock | None:
 
 def hold_while_serving(url: str) -> ServiceLock:
     """The serving process's shared lock; refuses to serve while a restore runs."""
-    import psycopg
+    unreachable: tuple[type[Exception], ...] = ()
+    if make_url(url).get_backend_name() == "postgresql":
+        import psycopg  # only here: a SQLite service need not load libpq (~9 MiB per worker)
 
+        unreachable = (psycopg.OperationalError,)
     try:
         held = _acquire(url, exclusive=False)
-    except psycopg.OperationalError as error:
+    except unreachable as error:
         # A worker may start while PostgreSQL is down and answer /healthz with 503 until
         # it is back; it then serves without the lock, which a restore would not see.
         log.warning("the service lock could not be taken (database unreachable: %s); "
