@@ -14,7 +14,6 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,10 +23,10 @@ from counter.api.schemas import MAX_ID
 from counter.topics import topic_of
 from frontyard import realtime
 from frontyard.auth import DeviceKind, Role
-from frontyard.database import session_scope
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.transactions import in_transaction
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024
@@ -108,17 +107,6 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
         fields = {".".join(str(part) for part in problem["loc"]) or "body": problem["msg"]
                   for problem in error.errors(include_url=False)}
         raise ValidationFailed(_("Some fields are not valid."), **fields) from error
-
-
-async def in_transaction(request: Request, work: Callable[[Session], ResultT]) -> ResultT:
-    """Run `work` in one committed transaction, in a worker thread."""
-    engine = request.app.state.engine
-
-    def job() -> ResultT:
-        with session_scope(engine) as session:
-            return work(session)
-
-    return await run_in_threadpool(job)
 
 
 async def change(request: Request, work: Callable[[Session], tuple[int | None, BaseModel]],

@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from counter import queue
 from counter.api.lookups import _office_by_code
-from counter.api.plumbing import _minutes, in_transaction, operation, respond
+from counter.api.plumbing import _minutes, operation, respond
 from counter.api.schemas import CallOut, QueueState, ServiceState
 from frontyard import i18n
 from frontyard.database import utcnow
+from frontyard.transactions import in_transaction
 
 
 @operation("GET", "/offices/{office}/queue", summary="An office's queues and calls (public)",

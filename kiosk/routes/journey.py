@@ -23,12 +23,13 @@ from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import require_device
 from frontyard.i18n import gettext as _
 from frontyard.ratelimit import limit_ticket_issuing
+from frontyard.transactions import in_transaction
 from kiosk import entry, flow
 from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS, DetailsSource, ManualEntry, validate_details
 from kiosk.guide import Guide
 from kiosk.models import KioskSession
-from kiosk.routes.common import city_today, go, in_transaction
+from kiosk.routes.common import city_today, go
 from kiosk.routes.screens import KIOSK_ID, kiosk_page
 
 

@@ -18,10 +18,11 @@ from frontyard.errors import ValidationFailed
 from frontyard.guards import current_device, require_device
 from frontyard.i18n import gettext as _
 from frontyard.templating import render
+from frontyard.transactions import in_transaction
 from frontyard.web import safe_next
 from kiosk import flow
 from kiosk.catalog import KIOSK_LOCALES, localized_html
-from kiosk.routes.common import NO_STORE, go, in_transaction
+from kiosk.routes.common import NO_STORE, go
 
 KIOSK_ID = "kiosk_id"
 DISPLAY = "kiosk_display"

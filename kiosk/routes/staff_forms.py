@@ -21,11 +21,12 @@ from frontyard.guards import current_user, require_role
 from frontyard.i18n import gettext as _
 from frontyard.i18n import lazy_gettext
 from frontyard.templating import render
+from frontyard.transactions import in_transaction
 from kiosk import entry, flow, forms
 from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS
 from kiosk.eras import format_era
-from kiosk.routes.common import NO_STORE, city_today, go, in_transaction
+from kiosk.routes.common import NO_STORE, city_today, go
 
 #: Printed forms are official documents in Japanese, whatever the staff page's language.
 FORM_LOCALE = "ja"
