@@ -1,8 +1,7 @@
 """What the kiosk's screens and the staff's form pages share: redirects, no-store, today.
 
-Both halves of `kiosk.routes` answer with uncached pages (their transactions:
-`frontyard.transactions`); the helpers
-live here so neither half imports the other.
+Both halves of `kiosk.routes` answer with uncached pages (their transactions come from
+`frontyard.transactions`); the helpers live here so neither half imports the other.
 """
 
 from __future__ import annotations
