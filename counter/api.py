@@ -9,7 +9,6 @@ drift from them. Domain work runs in a worker thread (the database may make a wr
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,6 +39,7 @@ from frontyard.database import session_scope, utcnow
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_device, current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.jsonbody import loads_body
 from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
 
 API_PREFIX = "/api/v1"
@@ -335,7 +335,7 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
     """
     raw = await _read_body(request)
     try:
-        data = json.loads(raw) if raw.strip() else {}
+        data = loads_body(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError) as error:
         raise DomainError(_("The request body is not valid JSON.")) from error
     try:
