@@ -21,7 +21,10 @@ field_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
 tricky = st.sampled_from(["", " ", "0", "-1", "2**31", "99999999999999999999", "null", "<b>",
                           "'; DROP TABLE visit; --", "../../etc/passwd", "//evil.example/",
                           "https://evil.example/", "/\\evil.example", "%00", "\u202e", "ａｄｍｉｎ",
-                          "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "1e9"])
+                          "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "1e9",
+                          # Past Python's 4,300-digit limit for int(), and sizes.
+                          "9" * 5000, "-" + "1" * 4400, "3, " + "7" * 4400, "1e99999",
+                          "x" * 20_000, "[" * 20_000])
 value = st.one_of(field_text, tricky)
 
 
@@ -228,6 +231,23 @@ def test_kiosk_forms(kiosk_client, engine):
     post()
     assert problems(engine) == []
     assert {"/kiosk/start", "/kiosk/events"} <= accepted, accepted
+
+
+@pytest.mark.parametrize("ages", ["9" * 5000, "34, " + "1" * 4400, "-" + "9" * 5000,
+                                  "９" * 5000, "00000000000000000000034"])
+def test_kiosk_household_ages_of_any_length(kiosk_client, engine, ages):
+    """The issue's 5,000-digit age: a 422 naming the allowed range, not int()'s ValueError."""
+    from tests.test_kiosk_routes import answer, begin, choose
+
+    begin(kiosk_client)
+    choose(kiosk_client, "moving_in")
+    response = answer(kiosk_client, {"household_ages": ages})
+    if ages.startswith("0000"):  # leading zeros are still 34
+        assert response.status_code in {200, 303}, response.text[:500]
+    else:
+        assert response.status_code == 422, response.text[:500]
+        assert "Enter a number from 0 to 120." in response.text
+    assert problems(engine) == []
 
 
 def test_visit_details_form(app, staff_client, engine):
