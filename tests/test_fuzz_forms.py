@@ -299,6 +299,9 @@ def test_analytics_filters(manager_client):
                              "minutes", "date", "run", "plan-1-9", "plan-x-y"])
 
     @FORM_SETTINGS
+    @example(params=[("office", "9" * 5000), ("service", "99999999999999999999")],
+             path="/analytics")
+    @example(params=[("office", "²"), ("service", "9" * 5000)], path="/analytics/whatif")
     @given(params=st.lists(st.tuples(names, value), max_size=5),
            path=st.sampled_from(["/analytics", "/analytics/whatif",
                                  "/analytics/export/waits.csv", "/analytics/export/waits.xlsx",
