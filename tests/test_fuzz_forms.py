@@ -22,9 +22,9 @@ tricky = st.sampled_from(["", " ", "0", "-1", "2**31", "99999999999999999999", "
                           "'; DROP TABLE visit; --", "../../etc/passwd", "//evil.example/",
                           "https://evil.example/", "/\\evil.example", "%00", "\u202e", "ａｄｍｉｎ",
                           "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "1e9",
-                          # Past Python's 4,300-digit limit for int(), and sizes.
-                          "9" * 5000, "-" + "1" * 4400, "3, " + "7" * 4400, "1e99999",
-                          "x" * 20_000, "[" * 20_000])
+                          # Past Python's 4,300-digit limit for int() (longer values make
+                          # Hypothesis warn about its reports; the JSON tests cover sizes).
+                          "9" * 5000, "-" + "1" * 4400, "3, " + "7" * 4400, "1e99999"])
 value = st.one_of(field_text, tricky)
 
 
