@@ -2,6 +2,7 @@
 thousands of long-lived websockets."""
 
 from composition.factory import create_app, tune_garbage_collector
+from frontyard.errors import ContainErrors
 
-app = create_app()
+app = ContainErrors(create_app())
 tune_garbage_collector()

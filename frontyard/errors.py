@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import exc as db_errors
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.types import Scope
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontyard.exceptions import (  # noqa: F401  (re-exported: the domain's errors)
     Conflict,
@@ -21,6 +22,16 @@ from frontyard.i18n import as_text, lazy_gettext
 from frontyard.i18n import gettext as _
 
 log = logging.getLogger("frontyard")
+
+#: Seconds after which the "please wait" page reloads itself (and `Retry-After` for API
+#: clients): short, so that a kiosk is back within moments of the database.
+RETRY_SECONDS = 3
+#: What SQLAlchemy raises when the database cannot be reached or drops the connection (or is
+#: too busy to hand out one): transient, so the request is worth repeating, not a bug.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    db_errors.OperationalError, db_errors.InterfaceError, db_errors.DisconnectionError,
+    db_errors.TimeoutError,
+)
 
 
 TITLES = {
@@ -97,6 +108,33 @@ async def server_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(request, 500)
 
 
+async def database_unavailable_handler(request: Request, exc: Exception) -> Response:
+    """The database is out of reach: a 503 "please wait" page that retries by itself."""
+    # One line, no traceback: an outage fails every request alike and says nothing new.
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+    headers = {"Retry-After": str(RETRY_SECONDS), "Cache-Control": "no-store"}
+    title = as_text(lazy_gettext("Please wait a moment"))
+    message = as_text(lazy_gettext(
+        "The system is reconnecting. This page tries again by itself in a few seconds; "
+        "nothing you entered is lost."))
+    if wants_json(request):
+        return JSONResponse({"error": title, "detail": message}, status_code=503,
+                            headers=headers)
+    from frontyard.templating import render
+
+    context = {"title": title, "message": message, "retry_seconds": RETRY_SECONDS}
+    response = render(request, "errors/unavailable.html", context, status_code=503)
+    response.headers.update(headers)
+    return response
+
+
+async def client_gone_handler(request: Request, exc: Exception) -> Response:
+    """The client left mid-request (an aborted upload): nobody to answer, nothing broken."""
+    log.info("client disconnected during %s %s", request.method, request.url.path)
+    return PlainTextResponse("client disconnected", status_code=400)
+
+
 async def cross_site_response(scope: Scope) -> Response:
     """The 403 for a state-changing request that did not come from our own pages."""
     request = Request(scope)
@@ -111,5 +149,42 @@ async def cross_site_response(scope: Scope) -> Response:
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_exception_handler,
     DomainError: domain_error_handler,
+    ClientDisconnect: client_gone_handler,
+    **dict.fromkeys(DATABASE_UNAVAILABLE, database_unavailable_handler),
     Exception: server_error_handler,
 }
+
+
+class ContainErrors:
+    """Outermost ASGI wrapper: an error stays inside its request, the connection lives on.
+
+    Starlette re-raises an unhandled error after its 500 page (`server_error_handler` has
+    logged it by then) so that servers may log it; uvicorn then closes the connection, and
+    Caddy counts that as a failed upstream. Here the error ends with the request instead.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:
+        """The wrapped app's attributes (`state`, `routes`…), for tools and tests."""
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; swallow what escapes an HTTP request once its answer is out."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if not started:  # the 500 page itself failed: a plain one
+                log.exception("error page failed on %s", scope.get("path"))
+                await PlainTextResponse("500", status_code=500)(scope, receive, send)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -152,10 +154,21 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
-        return key
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            _create_once(key_file, secrets.token_urlsafe(48))
+        return key_file.read_text().strip()
+
+
+def _create_once(path: Path, content: str) -> None:
+    """Write `path` unless it exists, atomically: of several workers starting at once, the
+    first to link its file wins and the others read that one (never a half-written file)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        # Created private: the key is never readable by others, not even for a moment.
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(content)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)

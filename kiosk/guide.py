@@ -236,9 +236,23 @@ def _parse_one(question: Question, raw: Sequence[str]) -> AnswerValue | None:
         word = texts[0].lower()
         return True if word in _TRUE else False if word in _FALSE else texts[0]
     if question.kind == "number":
-        numbers: list[Any] = [int(t) if re.fullmatch(r"-?\d+", t) else t for t in texts]
+        numbers: list[Any] = [_whole_number(t) if re.fullmatch(r"-?\d+", t) else t
+                              for t in texts]
         return numbers if question.multiple else numbers[0]
     return texts if question.multiple else texts[0]
+
+
+#: Digits read of a typed number: more cannot be an answer (Python also refuses to read
+#: numbers past 4,300 digits), so such a number only needs to be recognised as out of range.
+MAX_NUMBER_DIGITS = 12
+
+
+def _whole_number(text: str) -> int:
+    """A typed whole number; a longer one than any answer reads as just past that range."""
+    if len(text.lstrip("-").lstrip("0")) <= MAX_NUMBER_DIGITS:
+        return int(text)
+    beyond = 10**MAX_NUMBER_DIGITS
+    return -beyond if text.startswith("-") else beyond
 
 
 def parse_answers(catalog: Catalog,

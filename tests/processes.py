@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -132,7 +133,8 @@ class Processes:
         path.write_text(config)
         env = {"HOME": str(self.workdir), "XDG_DATA_HOME": str(self.workdir),
                "XDG_CONFIG_HOME": str(self.workdir), "PATH": os.environ.get("PATH", ""),
-               "FRONTYARD_UPSTREAMS": " ".join(f"127.0.0.1:{w.port}" for w in upstreams)}
+               "FRONTYARD_UPSTREAMS": " ".join(f"127.0.0.1:{w.port}" for w in upstreams),
+               "FRONTYARD_STATIC": str(PROJECT_ROOT / "static")}
         with (self.workdir / f"caddy-{port}.log").open("ab") as output:
             process = subprocess.Popen(["caddy", "run", "--config", str(path), "--adapter",
                                         "caddyfile"], env=env, stdout=output,
@@ -151,6 +153,65 @@ class Processes:
             self.resources.close()
         for process in self.started:
             kill_group(process, signal.SIGKILL)
+
+
+class TcpProxy:
+    """A TCP relay (to PostgreSQL) that a test can cut, as an outage looks to the workers:
+    open connections reset, new ones refused; `restore` listens again on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.listener: socket.socket | None = None
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.restore()
+
+    def restore(self) -> None:
+        """Accept and relay connections (again)."""
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # cut
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Refuse new connections and reset the open ones."""
+        if self.listener is not None:
+            with suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            for connection in self.connections:
+                with suppress(OSError):  # linger 0: a reset, as when a server goes away
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                          struct.pack("ii", 1, 0))
+                    connection.close()
+            self.connections.clear()
 
 
 def kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

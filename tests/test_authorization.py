@@ -56,6 +56,7 @@ EXPECTED: dict[str, Access] = {
     "GET /locale/{code}": Access.PUBLIC,
     "GET /device/pair/{code}": Access.PUBLIC,
     "GET /healthz": Access.PUBLIC,
+    "GET /livez": Access.PUBLIC,
     "GET /admin/audit": Access.ADMIN,
     "GET /admin/audit.csv": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,

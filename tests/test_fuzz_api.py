@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -88,3 +89,36 @@ def test_api_fuzzing_finds_no_server_error_and_no_half_written_record(fuzz_clien
     assert problems(engine) == []
     # The fuzzer got past the guards: some requests were accepted, not merely refused.
     assert any(code < 300 for codes in seen.values() for code in codes), seen
+
+
+def test_every_json_body_survives_hostile_json(fuzz_client, engine):
+    """Deep nesting, huge numbers and oversized bodies to every operation that reads JSON:
+    a 4xx that says what is wrong (JSON), never a 5xx, nothing half-written."""
+    from tests.test_jsonbody import bodies
+
+    document = fuzz_client.get("/api/openapi.json").json()
+    paths = [path for path, item in document["paths"].items()
+             if "requestBody" in item.get("post", {})]
+    assert len(paths) >= 10
+    ids = {"counter_id": "1", "task_id": "1"}
+    targets = [path.format(**ids) for path in paths]
+    # The issue's cases first, on every operation, then what Hypothesis makes of them.
+    known = ["[" * 20_000, '{"services": [' + "9" * 5000 + "]}",
+             '{"counter_id": 1' + "0" * 400 + "}", '{"reason": "' + "x" * 70_000 + '"}',
+             '{"services": ["residents"], "details": {"name": ' + "[" * 500 + "]" * 500 + "}}"]
+    for path in targets:
+        for body in known:
+            response = fuzz_client.post(path, content=body,
+                                        headers={"Content-Type": "application/json"})
+            assert 400 <= response.status_code < 500, (path, response.text[:300])
+            assert "error" in response.json()
+
+    @settings(FUZZ_SETTINGS, max_examples=40)
+    @given(path=st.sampled_from(targets), body=bodies)
+    def post(path: str, body: str) -> None:
+        response = fuzz_client.post(path, content=body.encode("utf-8", "surrogatepass"),
+                                    headers={"Content-Type": "application/json"})
+        assert response.status_code < 500, (path, body[:200], response.text[:300])
+
+    post()
+    assert problems(engine) == []

@@ -59,6 +59,21 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_workers_starting_together_agree_on_one_secret_key(tmp_path):
+    """Eight processes generating the key at once all end up with the same one (the issue's
+    first-start race), and no draft file is left behind."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from frontyard.settings import Settings; "
+              "print(Settings(data_dir=Path(sys.argv[1])).resolved_secret_key())")
+    starting = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(8)]
+    keys = {process.communicate(timeout=120)[0].strip() for process in starting}
+    assert keys == {(tmp_path / "secret_key").read_text()}
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
+
+
 def test_explicit_secret_key_wins(tmp_path):
     """A configured key is used as is and nothing is written."""
     assert Settings(data_dir=tmp_path, secret_key="configured").resolved_secret_key() == (

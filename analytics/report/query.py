@@ -99,7 +99,8 @@ def _optional_id(query: Query, name: str) -> int | None:
     text = (query.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    # ASCII digits only ("²" is a digit to isdigit), and no more than an id can have.
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
         raise fail(name, _("Choose an entry from the list."))
     return int(text)
 

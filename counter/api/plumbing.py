@@ -6,7 +6,6 @@ names with a leading underscore are for this package only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +25,7 @@ from frontyard.auth import DeviceKind, Role
 from frontyard.errors import DomainError, NotFound, ValidationFailed
 from frontyard.guards import current_user, require_device, require_role
 from frontyard.i18n import gettext as _
+from frontyard.jsonbody import loads_body
 from frontyard.transactions import in_transaction
 
 API_PREFIX = "/api/v1"
@@ -98,7 +98,7 @@ async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
     """
     raw = await _read_body(request)
     try:
-        data = json.loads(raw) if raw.strip() else {}
+        data = loads_body(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError) as error:
         raise DomainError(_("The request body is not valid JSON.")) from error
     try:
