@@ -28,3 +28,43 @@ def test_the_realtime_topics_in_the_docs_are_the_ones_the_code_announces_on():
         named[name] = set(topic.findall(text))
     assert all(named.values()), named  # each page names the topic at least once
     assert all(found == {prefix} for found in named.values()), named
+
+
+DOCUMENTS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+PACKAGES = "frontyard|kiosk|counter|analytics|admin|composition"
+#: Dotted names that are files (`frontyard.sqlite3`, `frontyard.css`), not Python.
+FILE_SUFFIXES = {"css", "js", "sqlite3", "yaml", "html", "md", "py", "json"}
+
+
+def test_every_path_the_docs_name_exists():
+    """A moved or renamed file updates the docs: `counter/queue/eventlog.py` must be there."""
+    path = re.compile(rf"`((?:{PACKAGES}|tests|benchmarks|scripts|static|templates|docs)"
+                      r"/[A-Za-z0-9_./\-]+)(?:::[A-Za-z0-9_]+)?`")
+    missing = [f"{doc.name}: {found}" for doc in DOCUMENTS
+               for found in path.findall(doc.read_text(encoding="utf-8"))
+               if not (PROJECT_ROOT / found).exists()]
+    assert not missing, missing
+
+
+def test_every_module_and_name_the_docs_name_imports():
+    """`counter.events.recorded`, `composition.wiring`…: each resolves to a module or attribute."""
+    import importlib
+
+    dotted = re.compile(rf"`((?:{PACKAGES})(?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+    broken = []
+    for doc in DOCUMENTS:
+        for name in set(dotted.findall(doc.read_text(encoding="utf-8"))):
+            parts = name.split(".")
+            if FILE_SUFFIXES & set(parts[1:]):
+                continue
+            for split in range(len(parts), 0, -1):
+                try:
+                    found = importlib.import_module(".".join(parts[:split]))
+                except ImportError:
+                    continue
+                for attribute in parts[split:]:
+                    found = getattr(found, attribute, None)
+                if found is None:
+                    broken.append(f"{doc.name}: {name}")
+                break
+    assert not broken, broken
