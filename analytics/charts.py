@@ -8,6 +8,7 @@ Labels arrive already formatted for the reader's language.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -138,12 +139,17 @@ class ColumnGroup:
     note_css: str = ""
 
 
+def text_width(text: str) -> float:
+    """About how wide a text is at 11 px: 7 px a character, 12 px a full-width one (kana,
+    kanji), so Japanese notes under neighbouring columns do not run into each other."""
+    return sum(12 if unicodedata.east_asian_width(char) in "WF" else 7 for char in text)
+
+
 def columns(groups: Sequence[ColumnGroup], series: Sequence[tuple[str, str]]) -> Chart:
     """Vertical grouped columns, one group per slot, values written above each column."""
-    # Wide enough for the longest note or label (about 7 px a character at 11 px).
-    longest = max((len(text) for group in groups for text in (group.note, group.label)),
+    longest = max((text_width(text) for group in groups for text in (group.note, group.label)),
                   default=0)
-    width_each = max(16 * len(series) + 14, 7 * longest + 10)
+    width_each = max(16 * len(series) + 14, longest + 10)
     left, top, bottom = 8, 22, 44
     chart = Chart(left + width_each * max(len(groups), 1) + 8,
                   top + COLUMN_AREA_HEIGHT + bottom, legend=list(series))

@@ -7,9 +7,12 @@ are shown in minutes. The charts hold the same values as the tables beside them.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from babel.dates import get_day_names
+from babel.dates import format_date, get_day_names
+from babel.numbers import format_percent
 
 from analytics import charts
 from analytics.models import NO_SERVICE
@@ -63,7 +66,10 @@ def cell_text(kind: Kind, value: Any, names: Names) -> str:
         case Kind.SECONDS:
             return minutes(value)
         case Kind.SHARE:
-            return i18n.fmt_percent(value)
+            # One decimal: 2.4 % and 2.6 % of no-shows are not both "2 %".
+            return format_percent(value, "#,##0.0%", locale=i18n.current_language().babel)
+        case Kind.DATE:
+            return format_date(value, "full", locale=i18n.current_language().babel)
         case Kind.WEEKDAY:
             return weekday_name(value, "wide")
         case Kind.HOUR:
@@ -84,6 +90,35 @@ def cell_text(kind: Kind, value: Any, names: Names) -> str:
     if value is None:
         return _("All steps")
     return str(value) or "–"
+
+
+@dataclass(frozen=True)
+class DayNeeds:
+    """One coming day of the week-ahead answer: counters needed per service (rows) and hour."""
+
+    day: date
+    hours: list[int]
+    rows: list[tuple[int, list[int | None]]]
+    peak: int | None  # the most counters any hour needs, all services together
+    peak_hour: int | None
+
+
+def week_ahead_days(report: Report) -> list[DayNeeds]:
+    """The week-ahead needs laid out per day as service × hour, with the day's busiest hour."""
+    by_day: dict[date, dict[int, dict[int, int | None]]] = {}
+    for need in report.week_ahead:
+        by_day.setdefault(need.day, {}).setdefault(need.service_id, {})[need.hour] = need.needed
+    days = []
+    for day, services in sorted(by_day.items()):
+        hours = sorted({hour for by_hour in services.values() for hour in by_hour})
+        totals = {hour: sum(n or 0 for by_hour in services.values()
+                            if (n := by_hour.get(hour)) is not None) for hour in hours}
+        peak_hour = max(hours, key=lambda hour: (totals[hour], -hour)) if hours else None
+        days.append(DayNeeds(day, hours, [
+            (service, [by_hour.get(hour) for hour in hours])
+            for service, by_hour in sorted(services.items())],
+            totals[peak_hour] if peak_hour is not None else None, peak_hour))
+    return days
 
 
 def heatmap_chart(report: Report) -> charts.Chart | None:

@@ -82,6 +82,7 @@ async def dashboard(request: Request) -> Response:
                 "duration_charts": display.duration_charts(report),
                 "staffing_chart": display.staffing_chart(report),
                 "forecast_chart": display.forecast_chart(report),
+                "week_days": display.week_ahead_days(report),
                 "exports": [name for name in TABLE_NAMES if name != "whatif"]}
     return render(request, "analytics/dashboard.html", context)
 

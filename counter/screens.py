@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from markupsafe import escape
 from sqlmodel import Session
@@ -236,40 +236,74 @@ LANGUAGE_NAMES = {language.code: language.native_name for language in i18n.LANGU
 def terminal_context(view: views.TerminalView, message: str | None = None) -> dict[str, Any]:
     """What the terminal fragment needs."""
     return {"view": view, "message": message, "services_by_id": view.services_by_id,
-            "state_labels": queue.STATE_LABELS, "language_names": LANGUAGE_NAMES}
+            "state_labels": queue.STATE_LABELS, "language_names": LANGUAGE_NAMES,
+            "form_page": form_page}
 
 
-#: Labels of the pre-filled fields, by key. The kiosk, which asks for the details, knows them;
-#: the composition layer hands them over (`use_detail_labels`), so the queue needs no kiosk.
-_detail_labels: dict[str, Any] = {}
+class PresentedDetails(Protocol):
+    """A visit's details as the terminal shows them: (label, value) rows, then tables, each
+    with a `caption`, `columns` and `rows` (the household: one row per person)."""
+
+    rows: Sequence[tuple[str, str]]
+    tables: Sequence[Any]
 
 
-def use_detail_labels(labels: Mapping[str, Any]) -> None:
-    """Label pre-filled fields with these (translatable) labels from now on."""
-    _detail_labels.clear()
-    _detail_labels.update(labels)
+@dataclass(frozen=True)
+class PlainDetails:
+    """Details shown by their keys, when no feature has said how to label them."""
+
+    rows: Sequence[tuple[str, str]]
+    tables: Sequence[Any] = ()
 
 
-def detail_label(key: str) -> str:
-    """The translated label of a pre-filled field (its key, readable, if it has none)."""
-    label = _detail_labels.get(key)
-    return str(label) if label is not None else key.replace("_", " ")
+def plain_details(data: Mapping[str, Any]) -> PresentedDetails:
+    """Each stored field as (readable key, value as text)."""
+    return PlainDetails([(str(key).replace("_", " "), _plain_value(value))
+                         for key, value in data.items()])
 
 
-def detail_value(value: Any) -> str:
-    """A stored detail as text: lists and mappings (household members) flattened."""
+def _plain_value(value: Any) -> str:
+    """A stored value as text: lists and mappings (household members) flattened."""
     if isinstance(value, dict):
-        return ", ".join(f"{detail_label(str(k))}: {detail_value(v)}" for k, v in value.items()
+        return ", ".join(f"{k}: {_plain_value(v)}" for k, v in value.items()
                          if v not in (None, ""))
     if isinstance(value, list | tuple):
-        return " / ".join(detail_value(item) for item in value)
+        return " / ".join(_plain_value(item) for item in value)
     return "" if value is None else str(value)
+
+
+#: How stored details become labelled rows and tables. The kiosk, which asks for the details,
+#: knows their labels and codes; the composition layer hands its presenter over
+#: (`use_details_presenter`), so the queue needs no kiosk.
+_presenter: list[Callable[[Mapping[str, Any]], PresentedDetails]] = [plain_details]
+#: Where a visit's forms are printed (the kiosk's no-write form page), if anywhere.
+_form_page: list[Callable[[int], str] | None] = [None]
+
+
+def use_details_presenter(presenter: Callable[[Mapping[str, Any]], PresentedDetails],
+                          form_page: Callable[[int], str] | None = None) -> None:
+    """Show pre-filled details through this presenter, and link each visit to its form page
+    (`form_page(visit_id)` is its URL), from now on."""
+    _presenter[0] = presenter
+    _form_page[0] = form_page
+
+
+def form_page(visit_id: int) -> str | None:
+    """The URL of a visit's form page, or None when no feature prints forms."""
+    page = _form_page[0]
+    return page(visit_id) if page is not None else None
+
+
+def present_details(data: Mapping[str, Any]) -> PresentedDetails:
+    """A visit's stored details, labelled in the current language."""
+    return _presenter[0](data)
 
 
 def details_context(task: Any, details: Any, message: str | None) -> dict[str, Any]:
     """What the details fragment needs."""
     return {"task": task, "details": details, "message": message,
-            "detail_label": detail_label, "detail_value": detail_value}
+            "presented": present_details(details.data) if details is not None else None,
+            "form_page": form_page(task.visit_id) if task is not None else None}
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def test_manager_sees_the_page_with_the_figures(manager, history):
     assert "Counters needed and open per hour" in html
     assert "From a task's entry into its queue to its first call" in html  # definitions
     assert "<table" in html and "Monday" in html  # the heatmap's table names the weekday
-    assert "20%" in html  # no-show rate: 1 of 5 calls
+    assert "20.0%" in html  # no-show rate: 1 of 5 calls, with one decimal
 
 
 def test_page_is_localised_in_japanese(manager_client, history):

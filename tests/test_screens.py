@@ -180,6 +180,39 @@ def test_viewing_details_is_audited_and_needs_the_ticket_at_the_counter(
     assert {e.user_id for e in entries} == {user_id(engine, "staff1")}
 
 
+FAMILY = {"name": "Maria Santos", "sex": "female", "relationship": "wife",
+          "residence_status": "special_permanent_resident", "nationality": "PH",
+          "household_members": [
+              {"name": "Jose Santos", "sex": "male", "relationship": "head"},
+              {"name": "Ana Santos", "sex": "female", "relationship": "child",
+               "date_of_birth": "2015-06-01"}]}
+
+
+def test_details_show_translated_labels_a_household_table_and_the_form_page(
+        app, staff_client, office):
+    """Codes become the kiosk's labels in the staff member's language, the household is a table
+    with a row per person, and the visit's form page is one click away."""
+    ticket = issue(app, office, ["insurance"], details=FAMILY)
+    open_counter(staff_client, office, "4", ["insurance"])
+    called = staff_client.post("/counter/call-next", headers=HTMX)
+    assert f'href="/forms/visit/{ticket.visit_id}"' in called.text
+    shown = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
+    assert shown.status_code == 200
+    for label in ("Sex", "Female", "Wife", "Special Permanent Resident", "Philippines",
+                  "Relationship to the head of household", "Head of household"):
+        assert label in shown.text
+    for code in ("special_permanent_resident", ">wife<", ">female<", ">PH<", ">head<"):
+        assert code not in shown.text
+    rows = shown.text.split('class="data details-household"')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 3 and "Jose Santos" in rows and "Ana Santos" in rows
+    assert "Child" in rows and "2015-06-01" in rows
+    assert f'href="/forms/visit/{ticket.visit_id}"' in shown.text
+    staff_client.headers["Accept-Language"] = "ja"
+    japanese = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
+    assert "特別永住者" in japanese.text and "妻" in japanese.text
+    assert staff_client.get(f"/forms/visit/{ticket.visit_id}").status_code == 200
+
+
 # --- Call board ----------------------------------------------------------------------------
 
 

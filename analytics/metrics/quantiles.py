@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from analytics.metrics.results import DurationStats
-from analytics.models import BUCKET_COUNT, BUCKET_EDGES_SECONDS
+from analytics.models import BUCKET_COUNT, BUCKET_EDGES_SECONDS, bucket_of
 
 
 def exact_quantile(values_ms: list[int], q: float) -> float | None:
@@ -69,7 +69,10 @@ class Sums:
     def stats(self) -> DurationStats:
         """Exact quantiles when raw values are known, bucket estimates otherwise."""
         if self.values is not None:
+            histogram = [0] * BUCKET_COUNT
+            for value in self.values:
+                histogram[bucket_of(value)] += 1
             return DurationStats(self.count, self.total_ms, exact_quantile(self.values, 0.5),
-                                 exact_quantile(self.values, 0.9))
+                                 exact_quantile(self.values, 0.9), tuple(histogram))
         return DurationStats(self.count, self.total_ms, histogram_quantile(self.histogram, 0.5),
-                             histogram_quantile(self.histogram, 0.9))
+                             histogram_quantile(self.histogram, 0.9), tuple(self.histogram))

@@ -7,12 +7,14 @@ the same records, and staffing, the simulation and the report read them.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from analytics.models import BUCKET_EDGES_SECONDS
 from frontyard.errors import ValidationFailed
 from frontyard.i18n import gettext as _
 
@@ -62,11 +64,29 @@ class DurationStats:
     total_ms: int
     median: float | None
     p90: float | None
+    #: Counts per fixed duration bucket (`analytics.models.BUCKET_EDGES_SECONDS`), for shares.
+    histogram: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def mean(self) -> float | None:
         """Mean in seconds, or None with no measurements."""
         return self.total_ms / self.count / 1000.0 if self.count else None
+
+    def share_within(self, seconds: float) -> float | None:
+        """The measured share at most `seconds` long, read from the buckets (exact at a bucket
+        edge such as 15 minutes, interpolated inside one); None without a histogram."""
+        total = sum(self.histogram)
+        if not total:
+            return None
+        within = 0.0
+        edges = (*BUCKET_EDGES_SECONDS, math.inf)
+        for index, count in enumerate(self.histogram):
+            lower, upper = edges[index], edges[index + 1]
+            if upper <= seconds:
+                within += count
+            elif lower < seconds:
+                within += count * (seconds - lower) / (upper - lower)
+        return within / total
 
 
 @dataclass(frozen=True)

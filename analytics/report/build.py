@@ -22,10 +22,14 @@ from analytics.report.tables import (
     durations_table,
     forecast_table,
     heatmap_table,
+    in_time_table,
     staffing_table,
     throughput_table,
+    waits_table,
+    week_ahead_table,
 )
 from analytics.staffing import StaffingRow, staffing
+from analytics.week_ahead import HourNeed, coming_week
 from counter.models import Counter, Office, Service
 from frontyard.auth import User
 
@@ -60,6 +64,8 @@ class Report:
     staffing: list[StaffingRow]
     forecast: list[BusyHour]
     names: Names
+    #: Counters needed per day, service and hour of the week from the forecast date.
+    week_ahead: list[HourNeed] = field(default_factory=list)
     tables: dict[str, Table] = field(default_factory=dict)
 
 
@@ -68,9 +74,11 @@ def build_report(session: Session, query: PageQuery, tz: ZoneInfo) -> Report:
     result = metrics(session, query.filters, tz)
     rows = staffing(result, query.target)
     forecast = forecast_hours(session, query.filters, query.forecast_date)
-    report = Report(query, result, rows, forecast, Names.load(session))
-    for table in (heatmap_table(result), durations_table(result), calls_table(result),
-                  staffing_table(rows), throughput_table(result, "counters"),
+    week = coming_week(session, result, query.forecast_date, query.target)
+    report = Report(query, result, rows, forecast, Names.load(session), week)
+    for table in (week_ahead_table(week), waits_table(result), heatmap_table(result),
+                  durations_table(result), calls_table(result), staffing_table(rows),
+                  in_time_table(result, rows, query.target), throughput_table(result, "counters"),
                   throughput_table(result, "staff"), forecast_table(forecast)):
         report.tables[table.name] = table
     return report

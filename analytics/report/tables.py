@@ -15,7 +15,8 @@ from typing import Any
 from analytics.forecast import BusyHour
 from analytics.metrics import Metrics
 from analytics.simulation import SimulationResult
-from analytics.staffing import StaffingRow
+from analytics.staffing import ServiceTarget, StaffingRow
+from analytics.week_ahead import HourNeed
 from frontyard.i18n import lazy_gettext
 
 
@@ -34,6 +35,7 @@ class Kind(StrEnum):
     STAFF = "staff"
     STATUS = "status"
     METRIC = "metric"
+    DATE = "date"
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ STATUS_LABELS = {"under": lazy_gettext("under-staffed"), "ok": lazy_gettext("as 
                  "unknown": lazy_gettext("no handling time yet")}
 LEVEL_LABELS = {"quiet": lazy_gettext("usually quiet"), "moderate": lazy_gettext("moderate"),
                 "busy": lazy_gettext("usually busy")}
-TABLE_NAMES = ("heatmap", "durations", "calls", "staffing", "counters", "staff", "forecast",
-               "whatif", "events")
+TABLE_NAMES = ("week_ahead", "waits", "heatmap", "durations", "calls", "staffing", "in_time",
+               "counters", "staff", "forecast", "whatif", "events")
+#: How many of the longest waits the page leads with.
+LONGEST_WAITS = 5
 
 
 def heatmap_table(result: Metrics) -> Table:
@@ -143,7 +147,7 @@ def staffing_table(rows: list[StaffingRow]) -> Table:
         ("staff_needed", lazy_gettext("Staff needed"), Kind.COUNT),
         ("counters_open", lazy_gettext("Counters open"), Kind.DECIMAL),
         ("status", lazy_gettext("Staffing"), Kind.STATUS),
-        ("level_with_open", lazy_gettext("Share called in time with the counters open"),
+        ("level_with_open", lazy_gettext("Model: share called in time with the counters open"),
          Kind.SHARE)))
     for row in sorted(rows, key=lambda r: (r.hour, r.service_id is not None, r.service_id or 0)):
         if row.status.value in {"under", "over"}:
@@ -205,4 +209,63 @@ def whatif_table(predicted: SimulationResult | None,
             _round(summary.mean) if summary else None, _round(summary.p90) if summary else None,
             _round(summary.within_target, 4) if summary else None,
             round(summary.entered, 2) if summary else None])
+    return table
+
+
+def week_ahead_table(needs: list[HourNeed]) -> Table:
+    """Counters needed per day of the coming week, service and hour (Erlang C on the forecast)."""
+    table = Table("week_ahead", lazy_gettext("Counters needed next week"), _columns(
+        ("date", lazy_gettext("Date"), Kind.DATE),
+        ("service", lazy_gettext("Service"), Kind.SERVICE),
+        ("hour", lazy_gettext("Hour"), Kind.HOUR),
+        ("expected", lazy_gettext("Expected arrivals"), Kind.DECIMAL),
+        ("handling_seconds", lazy_gettext("Mean handling"), Kind.SECONDS),
+        ("needed", lazy_gettext("Counters needed"), Kind.COUNT)))
+    table.rows = [[need.day, need.service_id, need.hour, round(need.expected, 1),
+                   _round(need.handling_seconds), need.needed] for need in needs]
+    return table
+
+
+def waits_table(result: Metrics) -> Table:
+    """Mean measured wait per service and hour of queue entry, longest first."""
+    table = Table("waits", lazy_gettext("Where residents wait longest"), _columns(
+        ("service", lazy_gettext("Service"), Kind.SERVICE),
+        ("hour", lazy_gettext("Hour"), Kind.HOUR),
+        ("mean_wait_seconds", lazy_gettext("Mean wait"), Kind.SECONDS),
+        ("waits", lazy_gettext("Waits measured"), Kind.COUNT)))
+    sums: dict[tuple[int, int], list[int]] = {}
+    for (service, _weekday, hour), cell in result.cells.items():
+        if cell.wait_n:
+            total = sums.setdefault((service, hour), [0, 0])
+            total[0] += cell.wait_n
+            total[1] += cell.wait_ms
+    rows = [[service, hour, round(ms / n / 1000.0, 1), n]
+            for (service, hour), (n, ms) in sums.items()]
+    table.rows = sorted(rows, key=lambda row: (-row[2], row[1], row[0]))
+    table.flagged = set(range(min(LONGEST_WAITS, len(table.rows))))
+    return table
+
+
+def in_time_table(result: Metrics, rows: list[StaffingRow], target: ServiceTarget) -> Table:
+    """Per service, the share called within the target as measured and as the model predicts
+    with the counters open (weighted by arrivals); the two differ when counters are shared."""
+    table = Table("in_time", lazy_gettext("Share called in time: measured and model"), _columns(
+        ("service", lazy_gettext("Service"), Kind.SERVICE),
+        ("waits", lazy_gettext("Waits measured"), Kind.COUNT),
+        ("measured_share", lazy_gettext("Measured: share called in time"), Kind.SHARE),
+        ("model_share", lazy_gettext("Model: share called in time with the counters open"),
+         Kind.SHARE)))
+    weighted: dict[int, list[float]] = {}
+    for row in rows:
+        if row.service_id is not None and row.level_with_open is not None:
+            total = weighted.setdefault(row.service_id, [0.0, 0.0])
+            total[0] += row.level_with_open * row.arrivals_per_hour
+            total[1] += row.arrivals_per_hour
+    for (service, step), stats in result.durations.get("wait", {}).items():
+        if step is not None:
+            continue
+        model = weighted.get(service) if service is not None else None
+        measured = stats.share_within(target.seconds)
+        table.rows.append([service, stats.count, _round(measured, 4),
+                           _round(model[0] / model[1], 4) if model and model[1] else None])
     return table
