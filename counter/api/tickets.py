@@ -11,6 +11,7 @@ from starlette.responses import Response
 from counter import queue
 from counter.api.lookups import _office_by_code
 from counter.api.plumbing import (
+    API_PREFIX,
     _minutes,
     change,
     in_transaction,
@@ -25,10 +26,15 @@ from frontyard import i18n
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import current_device
 from frontyard.i18n import gettext as _
+from frontyard.logs import hide_segment_after
 from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
 
 #: Where a resident's phone follows a ticket (the page the ticket's QR code opens).
 STATUS_PAGE = "/status/{token}"
+#: A ticket's resource; the segment after it is the status token, hidden from every log line.
+TICKET_PREFIX = API_PREFIX + "/tickets/"
+
+hide_segment_after(TICKET_PREFIX)
 
 
 @operation("POST", "/tickets", summary="Issue a ticket (kiosk device token)",

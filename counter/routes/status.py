@@ -1,6 +1,6 @@
 """The residents' status pages, opened from a ticket's QR code, and their live socket. The
 page's address holds the ticket's status token, the key to the page: the socket takes the token
-in its first message, and a log filter keeps it out of every log.
+in its first message, and the logs hide it (`frontyard.logs.hide_segment_after`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +24,7 @@ from counter.screens import StatusAudience
 from frontyard import i18n
 from frontyard.database import utcnow
 from frontyard.live import error_message
+from frontyard.logs import hide_segment_after
 from frontyard.ratelimit import RateLimited, limit_status_polling
 from frontyard.templating import render
 
@@ -33,41 +32,10 @@ from frontyard.templating import render
 TRY_AGAIN_LATER = 1013
 #: How long a status page may take to say which ticket it shows.
 HELLO_TIMEOUT = 10.0
+#: Where a status page lives; the segment after it is the token, hidden from every log line.
+STATUS_PREFIX = "/status/"
 
-
-# ---------------------------------------------------------------------------------------------
-# Status tokens stay out of the logs
-# ---------------------------------------------------------------------------------------------
-
-_TOKEN_IN_PATH = re.compile(r"(/|%2F)status(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
-
-
-class StatusTokenFilter(logging.Filter):
-    """Replace the token of status page addresses in log records (access logs included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact the message and its arguments; never drops a record."""
-        if isinstance(record.msg, str):
-            record.msg = _redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
-        return True
-
-
-def _redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(lambda m: f"{m.group(1)}status{m.group(2)}[token]", text)
-
-
-def install_log_redaction() -> None:
-    """Attach the filter to the loggers that print request paths (idempotent)."""
-    for name in ("uvicorn.access", "uvicorn.error", "frontyard"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, StatusTokenFilter) for f in logger.filters):
-            logger.addFilter(StatusTokenFilter())
-
-
-install_log_redaction()
+hide_segment_after(STATUS_PREFIX)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,5 +120,5 @@ async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
     return None
 
 
-routes = [Route("/status/{token}", status_page, name="status_page")]
+routes = [Route(STATUS_PREFIX + "{token}", status_page, name="status_page")]
 sockets = [WebSocketRoute("/ws/status", status_socket, name="status_socket")]
