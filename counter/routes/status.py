@@ -25,7 +25,12 @@ from frontyard import i18n
 from frontyard.database import utcnow
 from frontyard.live import error_message
 from frontyard.logs import hide_segment_after
-from frontyard.ratelimit import RateLimited, limit_status_polling
+from frontyard.ratelimit import (
+    RateLimited,
+    count_unknown_token,
+    limit_status_polling,
+    refuse_token_guessing,
+)
 from frontyard.templating import render
 
 #: Too many requests for this status page: the client should reconnect after a while.
@@ -59,12 +64,14 @@ def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
 async def status_page(request: Request) -> Response:
     """A resident's live status page, opened from the ticket's QR code. No personal data."""
     token = request.path_params["token"]
-    limit_status_polling(request, token)
+    refuse_token_guessing(request)
     visit = await run_in_threadpool(_visit_for, request, token)
     if visit is None:
+        count_unknown_token(request)
         raise HTTPException(404)
     locale = _status_locale(request.query_params.get("lang"), visit)
-    i18n.set_locale(locale)
+    i18n.set_locale(locale)  # the 429 too is in the ticket's language
+    limit_status_polling(request, token)
     statuses = await _in_thread(
         request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
     context = screens.status_context(statuses[visit.id])
@@ -84,26 +91,30 @@ async def status_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hello = await _receive_hello(websocket)
     token = hello.get("token") if hello else None
-    if isinstance(token, str):
-        asked = hello.get("lang") if hello else None
-        try:
-            with i18n.use_locale(asked if isinstance(asked, str) and i18n.is_supported(asked)
-                                 else i18n.current_locale()):
-                limit_status_polling(websocket, token)
-        except RateLimited as refused:  # the page reconnects later with its backoff
-            with contextlib.suppress(Exception):
-                await websocket.send_text(error_message(str(refused.message)))
-                await websocket.close(TRY_AGAIN_LATER)
-            return
-    visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
-        token, str) else None
+    asked = hello.get("lang") if hello else None
+    requested = asked if isinstance(asked, str) and i18n.is_supported(asked) else None
+    visit = None
+    try:
+        with i18n.use_locale(requested or i18n.current_locale()):
+            refuse_token_guessing(websocket)
+        if isinstance(token, str):
+            visit = await run_in_threadpool(_visit_for, websocket, token)
+            if visit is None:
+                count_unknown_token(websocket)
+        if visit is not None:
+            with i18n.use_locale(_status_locale(requested, visit)):
+                limit_status_polling(websocket, token)  # type: ignore[arg-type]
+    except RateLimited as refused:  # the page reconnects later with its backoff
+        with contextlib.suppress(Exception):
+            await websocket.send_text(error_message(str(refused.message)))
+            await websocket.close(TRY_AGAIN_LATER)
+        return
     if visit is None:
         with contextlib.suppress(Exception):
             await websocket.send_text(json.dumps({"type": "gone"}))
             await websocket.close(REFUSED)
         return
-    requested = hello.get("lang") if hello else None
-    locale = _status_locale(requested if isinstance(requested, str) else None, visit)
+    locale = _status_locale(requested, visit)
     audience = StatusAudience(visit.office_id, visit.id, locale)  # type: ignore[arg-type]
     await _fanout(websocket).serve(websocket, audience)
 
