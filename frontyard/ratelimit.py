@@ -1,6 +1,6 @@
 """Rate limits: sliding windows counted in this process's memory, and the limits Frontyard applies.
 
-Three limits protect the service (settings in `frontyard.settings`, README's table):
+Four limits protect the service (settings in `frontyard.settings`, README's table):
 
 - ticket issuing per kiosk device (or per staff member issuing for a resident): the JSON API
   and the kiosk's own issue route both call `limit_ticket_issuing(request)` before issuing;
@@ -10,7 +10,11 @@ Three limits protect the service (settings in `frontyard.settings`, README's tab
   `limit_status_polling(connection, token)`. Per client *and* ticket, so that whoever else
   holds the link cannot lock the resident's own phone out by hammering it;
 - requests for tokens of no ticket, per client (`refuse_token_guessing` before the lookup,
-  `count_unknown_token` after a miss): guessing is slowed down, a known token answers as usual.
+  `count_unknown_token` after a miss): past it, every status request of that client is
+  refused for a while, known tokens too, so that the answers tell a guesser nothing.
+
+Clients are told apart by address (`client_address`): behind Caddy, `frontyard serve
+--proxy-headers` must be on, or every client is the proxy. Phones behind one NAT share counts.
 
 A refusal is a `RateLimited` error: a 429 with a translated message saying how long to wait
 and a `Retry-After` header (in seconds).
