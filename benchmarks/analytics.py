@@ -183,7 +183,8 @@ def day_rows(day: date, office: tuple[int, list[int], list[int], list[int]], vis
         event(at, "visit_closed", visit_id=visit_id)
         visit_rows.append({"id": visit_id, "office_id": office_id,
                            "ticket_number": f"{number:05d}", "ticket_day": day,
-                           "status_token": f"bench-{visit_id}", "locale": "ja",
+                           "status_token": f"bench-{visit_id}", "public_id": f"bench-{visit_id}",
+                           "locale": "ja",
                            "priority": False, "issued_at": issued.astimezone(UTC),
                            "closed_at": at.astimezone(UTC)})
     return visit_rows, task_rows, events

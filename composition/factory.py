@@ -32,6 +32,7 @@ from frontyard import PROJECT_ROOT, database, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
+from frontyard.logs import install_redaction
 from frontyard.metrics import (
     RequestTimingMiddleware,
     ScreensCollector,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application; the database must already be migrated."""
     settings = settings or Settings()
     wiring.connect_features()
+    install_redaction()  # whoever configured logging, secrets in addresses stay out of it
     engine = database.make_engine(settings.resolved_database_url(), background_checkpoints=True)
 
     @asynccontextmanager

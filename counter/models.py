@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -83,6 +84,15 @@ class TicketSequence(SQLModel, table=True):
     last_number: int = 0
 
 
+#: Random bytes of a visit's public id (22 URL-safe characters): unguessable, unlike its id.
+PUBLIC_ID_BYTES = 16
+
+
+def new_public_id() -> str:
+    """A fresh public id for a visit, to put in staff pages' addresses."""
+    return secrets.token_urlsafe(PUBLIC_ID_BYTES)
+
+
 class Visit(SQLModel, table=True):
     """One resident's stay: one ticket number from arrival to the last procedure."""
 
@@ -93,6 +103,9 @@ class Visit(SQLModel, table=True):
     ticket_number: str = Field(max_length=16)
     ticket_day: date
     status_token: str = Field(unique=True, max_length=64)
+    #: The visit in staff pages' addresses (/forms/visit/<public_id>): ids can be counted.
+    public_id: str = Field(default_factory=new_public_id, unique=True, index=True,
+                           max_length=32, sa_column_kwargs={"default": new_public_id})
     locale: str = Field(default="ja", max_length=16)
     priority: bool = False
     issued_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(index=True))

@@ -1,13 +1,20 @@
 """Rate limits: sliding windows counted in this process's memory, and the limits Frontyard applies.
 
-Three limits protect the service (settings in `frontyard.settings`, README's table):
+Four limits protect the service (settings in `frontyard.settings`, README's table):
 
 - ticket issuing per kiosk device (or per staff member issuing for a resident): the JSON API
   and the kiosk's own issue route both call `limit_ticket_issuing(request)` before issuing;
 - failed sign-ins per account from one address, per address and per account
   (`frontyard.auth.LoginThrottle`, built on `frontyard.sliding_window.SlidingWindow`);
-- status-page requests per ticket token (page, JSON and websocket hello):
-  `limit_status_polling(connection, token)`.
+- status-page requests per client and ticket (page, JSON and websocket hello):
+  `limit_status_polling(connection, token)`. Per client *and* ticket, so that whoever else
+  holds the link cannot lock the resident's own phone out by hammering it;
+- requests for tokens of no ticket, per client (`refuse_token_guessing` before the lookup,
+  `count_unknown_token` after a miss): past it, every status request of that client is
+  refused for a while, known tokens too, so that the answers tell a guesser nothing.
+
+Clients are told apart by address (`client_address`): behind Caddy, `frontyard serve
+--proxy-headers` must be on, or every client is the proxy. Phones behind one NAT share counts.
 
 A refusal is a `RateLimited` error: a 429 with a translated message saying how long to wait
 and a `Retry-After` header (in seconds).
@@ -59,6 +66,7 @@ class RateLimits:
 
     tickets: SlidingWindow
     status: SlidingWindow
+    unknown_tokens: SlidingWindow
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
@@ -66,11 +74,19 @@ class RateLimits:
         return cls(
             tickets=SlidingWindow(settings.ticket_rate_limit, settings.ticket_rate_window_seconds),
             status=SlidingWindow(settings.status_rate_limit, settings.status_rate_window_seconds),
+            unknown_tokens=SlidingWindow(settings.status_unknown_limit,
+                                         settings.status_unknown_window_seconds),
         )
 
 
 def _limits(connection: HTTPConnection) -> RateLimits:
     return connection.app.state.rate_limits  # type: ignore[no-any-return]
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The client's address: the peer, or the proxy's X-Forwarded-For when `frontyard serve
+    --proxy-headers` trusts it (uvicorn then puts it in the connection's client)."""
+    return connection.client.host if connection.client else "unknown"
 
 
 def ticket_issuer_key(connection: HTTPConnection) -> str:
@@ -81,7 +97,7 @@ def ticket_issuer_key(connection: HTTPConnection) -> str:
     user = current_user(connection)
     if user is not None:
         return f"user:{user.id}"
-    return f"address:{connection.client.host if connection.client else 'unknown'}"
+    return f"address:{client_address(connection)}"
 
 
 def limit_ticket_issuing(connection: HTTPConnection) -> None:
@@ -97,10 +113,29 @@ def limit_ticket_issuing(connection: HTTPConnection) -> None:
 
 
 def limit_status_polling(connection: HTTPConnection, token: str) -> None:
-    """Count one request for a ticket's status page; RateLimited past the limit."""
-    wait = _limits(connection).status.hit(token)
+    """Count one request of this client for a ticket's status page; RateLimited past the limit.
+
+    Raise it in the ticket's language: the resident reads it, whoever's browser asked.
+    """
+    wait = _limits(connection).status.hit((client_address(connection), token))
     if wait > 0:
         raise RateLimited(
             _("This ticket's page was requested too often. It updates by itself: "
               "please keep it open.") + " " + try_again_in(wait),
             wait)
+
+
+def refuse_token_guessing(connection: HTTPConnection) -> None:
+    """RateLimited when this client asked for too many unknown tokens; call before the lookup
+    (answering known tokens meanwhile would tell a guesser which ones exist)."""
+    wait = _limits(connection).unknown_tokens.retry_after(client_address(connection))
+    if wait > 0:
+        raise RateLimited(
+            _("Too many addresses of tickets that do not exist were opened from here.")
+            + " " + try_again_in(wait),
+            wait)
+
+
+def count_unknown_token(connection: HTTPConnection) -> None:
+    """Count a request of this client for a token of no ticket."""
+    _limits(connection).unknown_tokens.add(client_address(connection))

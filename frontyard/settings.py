@@ -73,10 +73,19 @@ class Settings(BaseSettings):
     )
     status_rate_limit: int = Field(
         default=60, ge=1,
-        description="Requests for one ticket's status (page, JSON, websocket) per window.",
+        description="Requests of one client for one ticket's status (page, JSON, websocket) "
+        "per window.",
     )
     status_rate_window_seconds: int = Field(
         default=60, ge=1, description="The window of `status_rate_limit`, in seconds."
+    )
+    status_unknown_limit: int = Field(
+        default=20, ge=1,
+        description="Requests of one client for status tokens of no ticket per window; past "
+        "it every status request of that client gets a 429.",
+    )
+    status_unknown_window_seconds: int = Field(
+        default=600, ge=1, description="The window of `status_unknown_limit`, in seconds."
     )
     log_format: Literal["text", "json"] = Field(
         default="text",

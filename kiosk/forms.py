@@ -70,6 +70,15 @@ class VisitRecord:
                          if step.task.procedure_code in MOVE_KINDS)
 
 
+def visit_id_for(session: Session, public_id: str) -> int:
+    """The visit whose public id staff pages' addresses carry; NotFound for any other value
+    (a sequential id included: ids can be counted, public ids cannot)."""
+    visit = session.exec(select(Visit).where(Visit.public_id == public_id)).first()
+    if visit is None or visit.id is None:
+        raise NotFound(_("This ticket does not exist."))
+    return visit.id
+
+
 def visit_record(session: Session, visit_id: int, catalog: Catalog | None) -> VisitRecord:
     """Everything about a visit the counter needs; NotFound when there is no such visit."""
     visit = session.get(Visit, visit_id)

@@ -75,10 +75,10 @@ EXPECTED: dict[str, Access] = {
     "GET /kiosk/ticket": Access.KIOSK,
     "POST /kiosk/ticket": Access.KIOSK,
     # A visit's personal details and filled-in forms: staff only (every view is audited).
-    "GET /forms/visit/{visit_id:int}": Access.STAFF,
-    "GET /forms/visit/{visit_id:int}/details/edit": Access.STAFF,
-    "POST /forms/visit/{visit_id:int}/details": Access.STAFF,
-    "GET /forms/visit/{visit_id:int}/print/{form_id}": Access.STAFF,
+    "GET /forms/visit/{public_id}": Access.STAFF,
+    "GET /forms/visit/{public_id}/details/edit": Access.STAFF,
+    "POST /forms/visit/{public_id}/details": Access.STAFF,
+    "GET /forms/visit/{public_id}/print/{form_id}": Access.STAFF,
     "GET /counter": Access.STAFF,
     "POST /counter/open": Access.STAFF,
     "POST /counter/close": Access.STAFF,
@@ -118,7 +118,7 @@ EXPECTED: dict[str, Access] = {
 #: endpoint and at worst finds nothing.
 PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task_id": "999999",
                "task_id:int": "999999", "counter_id:int": "999999", "office": "main",
-               "action": "call", "path": "css/frontyard.css", "visit_id:int": "999999",
+               "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "form_id": "no-such-form", "file": "no-such-export.csv"}
 
 

@@ -166,3 +166,43 @@ def test_healthz_reports_unreachable_database(tmp_path):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+def test_visits_get_distinct_public_ids_when_migrated(database_url):
+    """Migration 0006 gives every existing visit its own unguessable public id (a unique
+    index), new visits get one too, and it reverts cleanly."""
+    from alembic import command
+
+    from composition.demo import seed_structure
+    from counter.models import Visit
+
+    url = Settings(database_url=database_url).resolved_database_url()
+    config = database.alembic_config(url)
+    command.downgrade(config, "0005")
+    engine = database.make_engine(url)
+    try:
+        with database.session_scope(engine) as session:
+            office_id = seed_structure(session).id
+        with engine.begin() as connection:
+            for number in range(3):
+                connection.execute(text(
+                    "INSERT INTO visit (office_id, ticket_number, ticket_day, status_token, "
+                    "locale, priority, issued_at) VALUES (:office, :number, :day, :token, 'ja', "
+                    "false, :at)"), {"office": office_id, "number": f"A-{number}",
+                                     "day": datetime(2026, 4, 1).date(), "token": f"t{number}",
+                                     "at": datetime(2026, 4, 1, tzinfo=UTC)})
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            ids = connection.execute(text("SELECT public_id FROM visit")).scalars().all()
+        assert len(ids) == len(set(ids)) == 3 and all(len(public) >= 20 for public in ids)
+        with database.session_scope(engine) as session:
+            fresh = Visit(office_id=office_id, ticket_number="A-9",
+                          ticket_day=datetime(2026, 4, 1).date(), status_token="t9")
+            session.add(fresh)
+            session.flush()
+            assert fresh.public_id not in ids and len(fresh.public_id) >= 20
+        command.downgrade(config, "0005")
+        command.upgrade(config, "head")
+    finally:
+        command.upgrade(config, "head")  # the PostgreSQL database is shared by later tests
+        engine.dispose()

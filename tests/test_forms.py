@@ -33,15 +33,16 @@ PROCEDURES = [("residents", "moving_in_notice"), ("insurance", "nhi_join"),
               ("childcare", "child_allowance_claim")]
 
 
-def issue(engine, details=DETAILS, procedures=PROCEDURES) -> int:  # type: ignore[no-untyped-def]
-    """A visit of the demo office with the given procedures and details; its id."""
+def issue(engine, details=DETAILS, procedures=PROCEDURES) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A visit of the demo office with the given procedures and details; its id and the public
+    id its pages' addresses carry."""
     with database.session_scope(engine) as session:
         office = seed_structure(session)
         visit = queue.issue_ticket(session, office_id=office.id,  # type: ignore[arg-type]
                                    service_codes=[code for code, _ in procedures],
                                    procedure_codes=[proc for _, proc in procedures],
                                    locale="vi", details=details)
-        return visit.id  # type: ignore[return-value]
+        return visit.id, visit.public_id  # type: ignore[return-value]
 
 
 def audit_actions(engine, visit_id: int) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
@@ -54,24 +55,24 @@ def audit_actions(engine, visit_id: int) -> list[tuple[str, dict]]:  # type: ign
 
 def test_staff_see_procedures_details_and_forms_and_the_look_is_audited(staff_client, engine):
     """The page lists the procedures in order, the details and links to the visit's forms."""
-    visit_id = issue(engine)
-    page = staff_client.get(f"/forms/visit/{visit_id}", headers={"Accept-Language": "en"})
+    visit_id, public_id = issue(engine)
+    page = staff_client.get(f"/forms/visit/{public_id}", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     text = page.text
     assert text.index("Moving-in notification") < text.index("Joining the National") \
         < text.index("Child allowance")
     assert "山田　太郎" in text and "1990-04-01 (平成2年4月1日)" in text and "Child" in text
-    assert f'href="/forms/visit/{visit_id}/print/resident_move"' in text
-    assert f'href="/forms/visit/{visit_id}/print/child_allowance"' in text
+    assert f'href="/forms/visit/{public_id}/print/resident_move"' in text
+    assert f'href="/forms/visit/{public_id}/print/child_allowance"' in text
     assert page.headers["cache-control"] == "no-store"
     assert audit_actions(engine, visit_id) == [("details_viewed", {})]
 
 
 def test_forms_are_for_staff_only(client, app, engine):
     """Anonymous users and kiosk devices are sent to sign in; they never see the details."""
-    visit_id = issue(engine)
-    paths = [f"/forms/visit/{visit_id}", f"/forms/visit/{visit_id}/print/resident_move",
-             f"/forms/visit/{visit_id}/details/edit"]
+    visit_id, public_id = issue(engine)
+    paths = [f"/forms/visit/{public_id}", f"/forms/visit/{public_id}/print/resident_move",
+             f"/forms/visit/{public_id}/details/edit"]
     for path in paths:
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login")
@@ -81,7 +82,7 @@ def test_forms_are_for_staff_only(client, app, engine):
         response = kiosk.get(paths[0], headers={"Authorization": f"Bearer {token}"},
                              follow_redirects=False)
         assert response.status_code == 303
-        response = kiosk.post(f"/forms/visit/{visit_id}/details", data={"name": "x"},
+        response = kiosk.post(f"/forms/visit/{public_id}/details", data={"name": "x"},
                               headers={"Authorization": f"Bearer {token}"},
                               follow_redirects=False)
         assert response.status_code == 303
@@ -90,15 +91,15 @@ def test_forms_are_for_staff_only(client, app, engine):
 
 def test_unknown_visit_or_form_is_a_404(staff_client, engine):
     """No such visit or form: a translated 404, not a 500."""
-    visit_id = issue(engine)
-    assert staff_client.get(f"/forms/visit/{visit_id + 99}").status_code == 404
-    assert staff_client.get(f"/forms/visit/{visit_id}/print/no_such_form").status_code == 404
+    _visit_id, public_id = issue(engine)
+    assert staff_client.get(f"/forms/visit/{public_id}x").status_code == 404
+    assert staff_client.get(f"/forms/visit/{public_id}/print/no_such_form").status_code == 404
 
 
 def test_resident_move_form_is_filled_from_the_details(staff_client, engine):
     """住民異動届: the kind of move ticked, address, dates in the era, every person listed."""
-    visit_id = issue(engine)
-    page = staff_client.get(f"/forms/visit/{visit_id}/print/resident_move")
+    visit_id, public_id = issue(engine)
+    page = staff_client.get(f"/forms/visit/{public_id}/print/resident_move")
     assert page.status_code == 200
     text = page.text
     assert '<html lang="ja"' in text and "住民異動届" in text
@@ -115,8 +116,8 @@ def test_resident_move_form_is_filled_from_the_details(staff_client, engine):
 
 def test_child_allowance_claim_lists_the_children_only(staff_client, engine):
     """児童手当 認定請求書: the claimant's details and the children, not the spouse."""
-    visit_id = issue(engine)
-    text = staff_client.get(f"/forms/visit/{visit_id}/print/child_allowance").text
+    _visit_id, public_id = issue(engine)
+    text = staff_client.get(f"/forms/visit/{public_id}/print/child_allowance").text
     assert "児童手当 認定請求書" in text
     assert text.count("data-child") == 1 and "山田　花子" in text
     assert "山田　良子" not in text
@@ -125,31 +126,31 @@ def test_child_allowance_claim_lists_the_children_only(staff_client, engine):
 
 def test_other_forms_print_the_same_details(staff_client, engine):
     """Every catalog form is printable, filled from the same details (here the NHI form)."""
-    visit_id = issue(engine)
-    text = staff_client.get(f"/forms/visit/{visit_id}/print/national_health_insurance").text
+    _visit_id, public_id = issue(engine)
+    text = staff_client.get(f"/forms/visit/{public_id}/print/national_health_insurance").text
     assert "国民健康保険 異動届" in text and 'data-field="phone">090-1234-5678<' in text
 
 
 def test_a_visit_without_details_still_gets_empty_forms(staff_client, engine):
     """No details given: the page says so and the forms print blank for handwriting."""
-    visit_id = issue(engine, details=None)
-    page = staff_client.get(f"/forms/visit/{visit_id}", headers={"Accept-Language": "en"})
+    _visit_id, public_id = issue(engine, details=None)
+    page = staff_client.get(f"/forms/visit/{public_id}", headers={"Accept-Language": "en"})
     assert "did not give details" in page.text
-    assert staff_client.get(f"/forms/visit/{visit_id}/print/resident_move").status_code == 200
+    assert staff_client.get(f"/forms/visit/{public_id}/print/resident_move").status_code == 200
 
 
 def test_correction_is_saved_and_audited_by_field_name(staff_client, engine):
     """A corrected address is stored; the audit entry names the field, not its value."""
-    visit_id = issue(engine)
-    form = staff_client.get(f"/forms/visit/{visit_id}/details/edit")
+    visit_id, public_id = issue(engine)
+    form = staff_client.get(f"/forms/visit/{public_id}/details/edit")
     assert form.status_code == 200 and 'value="本町1-2-3"' in form.text
     data = _form_data(DETAILS)
     data["address"] = "本町９-９"
     data["furigana"] = "やまだ たろう"
-    response = staff_client.post(f"/forms/visit/{visit_id}/details", data=data,
+    response = staff_client.post(f"/forms/visit/{public_id}/details", data=data,
                                  follow_redirects=False)
     assert response.status_code == 303
-    assert response.headers["location"] == f"/forms/visit/{visit_id}"
+    assert response.headers["location"] == f"/forms/visit/{public_id}"
     with Session(engine) as session:
         stored = session.get(VisitDetails, visit_id)
         assert stored is not None and stored.data["address"] == "本町9-9"
@@ -161,9 +162,9 @@ def test_correction_is_saved_and_audited_by_field_name(staff_client, engine):
 
 def test_invalid_correction_shows_messages_in_place_and_writes_nothing(staff_client, engine):
     """A bad phone number: 422 with the message by the field; details and audit untouched."""
-    visit_id = issue(engine)
+    visit_id, public_id = issue(engine)
     data = {**_form_data(DETAILS), "phone": "abc"}
-    response = staff_client.post(f"/forms/visit/{visit_id}/details", data=data,
+    response = staff_client.post(f"/forms/visit/{public_id}/details", data=data,
                                  headers={"HX-Request": "true"})
     assert response.status_code == 422
     assert 'id="f-phone-error"' in response.text and 'aria-invalid="true"' in response.text
@@ -175,9 +176,9 @@ def test_invalid_correction_shows_messages_in_place_and_writes_nothing(staff_cli
 
 def test_htmx_correction_returns_the_updated_panel(staff_client, engine):
     """With htmx the saved details come back as the panel fragment."""
-    visit_id = issue(engine)
+    _visit_id, public_id = issue(engine)
     data = {**_form_data(DETAILS), "phone": "03-1234-5678"}
-    response = staff_client.post(f"/forms/visit/{visit_id}/details", data=data,
+    response = staff_client.post(f"/forms/visit/{public_id}/details", data=data,
                                  headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert 'id="details-panel"' in response.text and "03-1234-5678" in response.text
@@ -186,8 +187,8 @@ def test_htmx_correction_returns_the_updated_panel(staff_client, engine):
 
 def test_correction_creates_details_for_a_visit_that_had_none(staff_client, engine):
     """Staff may type the details at the counter when the resident skipped them."""
-    visit_id = issue(engine, details=None)
-    staff_client.post(f"/forms/visit/{visit_id}/details", data={"name": "Nguyen Van A"})
+    visit_id, public_id = issue(engine, details=None)
+    staff_client.post(f"/forms/visit/{public_id}/details", data={"name": "Nguyen Van A"})
     with Session(engine) as session:
         stored = session.get(VisitDetails, visit_id)
         assert stored is not None and stored.source == "counter"
@@ -210,3 +211,21 @@ def _form_data(data: dict) -> dict[str, str]:  # type: ignore[type-arg]
         for key, value in member.items():
             flat[f"household_members.{index}.{key}"] = value
     return flat
+
+
+def test_sequential_ids_open_nothing(staff_client, engine):
+    """A visit's sequential id, which anyone can count through, opens none of its pages and
+    changes nothing: only the random public id does; nothing is audited for the misses."""
+    visit_id, public_id = issue(engine)
+    assert public_id != str(visit_id) and len(public_id) >= 20
+    for path in (f"/forms/visit/{visit_id}", f"/forms/visit/{visit_id}/details/edit",
+                 f"/forms/visit/{visit_id}/print/resident_move"):
+        response = staff_client.get(path, headers={"Accept-Language": "en"})
+        assert response.status_code == 404 and "山田" not in response.text
+    response = staff_client.post(f"/forms/visit/{visit_id}/details", data={"name": "Mallory"})
+    assert response.status_code == 404
+    with Session(engine) as session:
+        assert session.get(VisitDetails, visit_id).data["name"] == DETAILS["name"]  # type: ignore[union-attr]
+    assert audit_actions(engine, visit_id) == []
+    assert staff_client.get(f"/forms/visit/{public_id}").status_code == 200
+    assert audit_actions(engine, visit_id) == [("details_viewed", {})]

@@ -263,7 +263,7 @@ def test_visit_details_form(app, staff_client, engine):
         office_id = seed_structure(session).id
         visit = queue.issue_ticket(session, office_id=office_id, service_codes=["residents"],
                                    details={"name": "山田 太郎"})
-        visit_id = visit.id
+        visit_id, public_id = visit.id, visit.public_id
 
     def stored() -> dict:  # type: ignore[type-arg]
         from sqlmodel import Session
@@ -278,7 +278,7 @@ def test_visit_details_form(app, staff_client, engine):
     def save(data: dict, base: bool) -> None:  # type: ignore[type-arg]
         before = stored()
         form = {**PERSON, **data} if base else data
-        response = staff_client.post(f"/forms/visit/{visit_id}/details", data=form,
+        response = staff_client.post(f"/forms/visit/{public_id}/details", data=form,
                                      follow_redirects=False)
         assert response.status_code < 500, response.text[:500]
         if response.status_code >= 400:

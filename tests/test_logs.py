@@ -1,4 +1,4 @@
-"""Structured logs: FRONTYARD_LOG_FORMAT=json gives one JSON object per line."""
+"""Logs: FRONTYARD_LOG_FORMAT=json gives one JSON object per line; no line holds a status token."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from frontyard.logs import JsonFormatter, log_config
+from frontyard.logs import JsonFormatter, RedactingFilter, log_config, redact
 
 
 def _record(name: str, message: str, args: tuple = (), exc_info=None) -> logging.LogRecord:  # type: ignore[no-untyped-def,type-arg]
@@ -84,3 +84,97 @@ def test_serve_passes_the_log_format_to_uvicorn(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     formatter = seen["log_config"]["formatters"]["default"]["()"]
     assert formatter is JsonFormatter
+
+
+# --- Secrets in addresses ---------------------------------------------------------------------
+
+TOKEN = "Zx9-_q" * 7  # shaped like a status token (43 URL-safe characters)
+
+
+def test_the_counter_hides_status_tokens_in_paths_and_parameters():
+    """Both addresses that carry a status token lose it, also percent-encoded in next=; the
+    rest of the line, and the issuing endpoint without a token, stay readable."""
+    import counter.routes  # noqa: F401  (registers the counter's secret prefixes)
+
+    line = redact(f'"GET /status/{TOKEN}?lang=en HTTP/1.1" /api/v1/tickets/{TOKEN} '
+                  f"/locale/ja?next=%2Fstatus%2F{TOKEN}&x=1 POST /api/v1/tickets")
+    assert TOKEN not in line
+    assert "/status/[redacted]?lang=en" in line and "/api/v1/tickets/[redacted]" in line
+    assert "%2Fstatus%2F[redacted]&x=1" in line and line.endswith("POST /api/v1/tickets")
+
+
+def test_filter_redacts_arguments_messages_and_tracebacks():
+    """An access record's arguments, a message, and a traceback's text all lose the token,
+    in the text and the JSON formats alike."""
+    import counter.routes  # noqa: F401
+
+    access = _record("uvicorn.access", '%s - "%s %s HTTP/%s" %d',
+                     ("10.0.0.5:5123", "GET", f"/api/v1/tickets/{TOKEN}", "1.1", 200))
+    RedactingFilter().filter(access)
+    assert json.loads(JsonFormatter().format(access))["path"] == "/api/v1/tickets/[redacted]"
+    try:
+        raise RuntimeError(f"no such page /status/{TOKEN}")
+    except RuntimeError:
+        failed = _record("frontyard", "unhandled error on %s", (f"GET /status/{TOKEN}",),
+                         sys.exc_info())
+    RedactingFilter().filter(failed)
+    for formatter in (JsonFormatter(), logging.Formatter()):
+        line = formatter.format(failed)
+        assert TOKEN not in line and "/status/[redacted]" in line
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_child_loggers_are_redacted_by_the_handlers(log_format, monkeypatch):
+    """A record of a child logger ("frontyard.live"), which no logger filter of "frontyard"
+    sees, is redacted by the handler the configuration installs."""
+    import counter.routes  # noqa: F401
+
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logger = logging.getLogger("frontyard")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    try:
+        logging.config.dictConfig(log_config(log_format))
+        logging.getLogger("frontyard.live").warning("socket of /status/%s lost", TOKEN)
+    finally:
+        logger.handlers, logger.level, logger.propagate = saved
+    assert TOKEN not in stream.getvalue() and "/status/[redacted]" in stream.getvalue()
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_served_logs_never_hold_a_status_token(log_format, tmp_path):
+    """A real `frontyard serve` with its access log on: status pages, the API and the
+    language switch are requested by token (known and unknown); the log shows every request,
+    never a token."""
+    import httpx2
+
+    from frontyard import database
+    from tests.processes import Processes, issue, seed
+
+    url = f"sqlite:///{tmp_path / 'served.sqlite3'}"
+    database.upgrade(url)
+    world = seed(url, kiosks=1, staff=1)
+    processes = Processes(url, tmp_path, env={"FRONTYARD_LOG_FORMAT": log_format})
+    try:
+        worker = processes.start_worker()
+        client = processes.keep(httpx2.Client(base_url=worker.url, timeout=30))
+        token = issue(client, world["kiosks"][0], ["residents"])["status_token"]
+        unknown = "Q" * 43
+        assert client.get(f"/status/{token}").status_code == 200
+        assert client.get(f"/status/{token}?lang=en").status_code == 200
+        assert client.get(f"/api/v1/tickets/{token}").status_code == 200
+        assert client.get(f"/status/{unknown}").status_code == 404
+        assert client.get(f"/api/v1/tickets/{unknown}").status_code == 404
+        client.get(f"/locale/en?next=%2Fstatus%2F{token}")
+        processes.close()  # the worker's output is flushed once it is gone
+        log = worker.log.read_text()
+    finally:
+        processes.close()
+    assert token not in log and unknown not in log
+    lines = [line for line in log.splitlines() if "/status/[redacted]" in line]
+    assert len(lines) >= 3, log  # the access log was on and wrote those requests
+    assert log.count("/api/v1/tickets/[redacted]") >= 2
+    if log_format == "json":
+        paths = {json.loads(line).get("path") for line in log.splitlines()
+                 if line.startswith("{")}
+        assert "/status/[redacted]" in paths and "/api/v1/tickets/[redacted]" in paths

@@ -7,6 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
+from starlette.testclient import TestClient
 
 from composition.factory import create_app
 from counter.models import Visit
@@ -16,7 +17,7 @@ from frontyard.i18n import use_locale
 from frontyard.ratelimit import try_again_in
 from frontyard.settings import Settings
 from frontyard.sliding_window import PRUNE_EVERY, SlidingWindow
-from tests.conftest import PASSWORDS, make_client
+from tests.conftest import PASSWORDS, TEST_ORIGIN, make_client
 from tests.screens_support import office as office  # a fixture, used by name
 
 
@@ -211,18 +212,78 @@ def test_ticket_issuing_is_limited_per_kiosk(settings, engine, kiosks):
         assert session.exec(select(func.count()).select_from(Visit)).one() == 4
 
 
-def test_status_requests_are_limited_per_token(settings, kiosks):
-    """A ticket's status answers until its limit, then 429; other tickets still answer."""
+#: Addresses of a resident's phone and of someone else who has the ticket's link.
+RESIDENT, STRANGER = ("198.51.100.7", 50123), ("203.0.113.9", 40000)
+
+
+def _client_at(app, address: tuple[str, int]) -> TestClient:  # type: ignore[no-untyped-def]
+    """A client calling from another address (the app learns it as the connection's client)."""
+    return TestClient(app, client=address,
+                      headers={"Origin": TEST_ORIGIN, "Sec-Fetch-Site": "same-origin"})
+
+
+def test_status_requests_are_limited_per_client_and_ticket(settings, kiosks):
+    """Someone hammering a ticket's status is refused, in the ticket's language whatever
+    their browser asks; the resident's own phone still reads it, and the stranger's other
+    tickets still answer."""
     app = _app_with(settings, status_rate_limit=2, status_rate_window_seconds=30)
-    with make_client(app) as client:
-        first = _issue(client, kiosks[0]).json()["status_token"]
-        second = _issue(client, kiosks[0]).json()["status_token"]
-        codes = [client.get(f"/api/v1/tickets/{first}").status_code for _ in range(3)]
+    with make_client(app) as kiosk:
+        first = _issue(kiosk, kiosks[0], locale="ja").json()["status_token"]
+        second = _issue(kiosk, kiosks[0]).json()["status_token"]
+        stranger, resident = _client_at(app, STRANGER), _client_at(app, RESIDENT)
+        codes = [stranger.get(f"/api/v1/tickets/{first}").status_code for _ in range(3)]
         assert codes == [200, 200, 429]
-        refused = client.get(f"/api/v1/tickets/{first}", headers={"Accept-Language": "en"})
-        assert "updates by itself" in refused.json()["detail"]
+        refused = stranger.get(f"/api/v1/tickets/{first}", headers={"Accept-Language": "en"})
+        assert "画面は自動で更新されます" in refused.json()["detail"]  # the ticket's language
         assert 0 < int(refused.headers["Retry-After"]) <= 30
-        assert client.get(f"/api/v1/tickets/{second}").status_code == 200
+        assert [resident.get(f"/api/v1/tickets/{first}").status_code
+                for _ in range(2)] == [200, 200]
+        assert stranger.get(f"/api/v1/tickets/{second}").status_code == 200
+
+
+def test_a_stranger_cannot_lock_the_residents_phone_out(settings, engine, office):
+    """A stranger hammers the status page and its socket past the limit: both refuse the
+    stranger, while the resident's phone opens the page and its live socket as usual."""
+    from tests.screens_support import issue, receive
+
+    app = _app_with(settings, status_rate_limit=3, status_rate_window_seconds=60)
+    with make_client(app):
+        ticket = issue(app, office, ["residents"])
+        stranger, resident = _client_at(app, STRANGER), _client_at(app, RESIDENT)
+        codes = [stranger.get(f"/status/{ticket.token}").status_code for _ in range(10)]
+        assert codes == [200] * 3 + [429] * 7
+        with stranger.websocket_connect("/ws/status") as socket:
+            socket.send_json({"type": "hello", "token": ticket.token})
+            assert receive(socket)["type"] == "error"
+        assert resident.get(f"/status/{ticket.token}").status_code == 200
+        with resident.websocket_connect("/ws/status") as socket:
+            socket.send_json({"type": "hello", "token": ticket.token})
+            assert receive(socket)["type"] == "state"
+
+
+def test_guessing_unknown_tokens_is_throttled_per_client(settings, engine, office):
+    """Past the limit of unknown tokens, a client's every status request is refused (a known
+    token too, else the answers would tell which tokens exist), on the page, the API and the
+    socket; another client is not affected."""
+    from tests.screens_support import issue, receive
+
+    app = _app_with(settings, status_unknown_limit=3, status_unknown_window_seconds=600)
+    with make_client(app):
+        ticket = issue(app, office, ["residents"])
+        guesser, resident = _client_at(app, STRANGER), _client_at(app, RESIDENT)
+        guesses = [f"guess{n}{'x' * 38}" for n in range(3)]
+        assert [guesser.get(f"/status/{guess}").status_code for guess in guesses[:2]] == [
+            404, 404]
+        assert guesser.get(f"/api/v1/tickets/{guesses[2]}").status_code == 404
+        page = guesser.get(f"/status/{ticket.token}", headers={"Accept-Language": "en"})
+        assert page.status_code == 429 and 590 <= int(page.headers["Retry-After"]) <= 600
+        assert "tickets that do not exist" in page.text
+        assert guesser.get(f"/api/v1/tickets/{ticket.token}").status_code == 429
+        with guesser.websocket_connect("/ws/status") as socket:
+            socket.send_json({"type": "hello", "token": ticket.token, "lang": "en"})
+            assert "tickets that do not exist" in receive(socket)["error"]
+        assert resident.get(f"/status/{ticket.token}").status_code == 200
+        assert resident.get(f"/status/{guesses[0]}").status_code == 404
 
 
 def test_openapi_documents_the_429s():
@@ -235,9 +296,9 @@ def test_openapi_documents_the_429s():
         assert "Retry-After" in response["headers"]
 
 
-def test_status_page_and_socket_share_the_token_limit(settings, engine, office):
-    """The page and its websocket count together per token; past the limit the page is a 429
-    page and the socket says why, then closes with 1013 (try again later)."""
+def test_status_page_and_socket_share_the_limit(settings, engine, office):
+    """The page and its websocket count together per client and token; past the limit the page
+    is a 429 page in the ticket's language and the socket says why, then closes with 1013."""
     from starlette.websockets import WebSocketDisconnect
 
     from tests.screens_support import issue, receive
@@ -251,7 +312,8 @@ def test_status_page_and_socket_share_the_token_limit(settings, engine, office):
             assert receive(socket)["type"] == "state"
         page = client.get(f"/status/{ticket.token}", headers={"Accept-Language": "ja"})
         assert page.status_code == 429 and "Retry-After" in page.headers
-        assert "画面は自動で更新されます" in page.text
+        # The ticket's language (English), not the browser's: the resident reads it.
+        assert "updates by itself" in page.text and "画面は自動で更新されます" not in page.text
         with client.websocket_connect("/ws/status") as socket:
             socket.send_json({"type": "hello", "token": ticket.token, "lang": "en"})
             refused = receive(socket)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from counter import queue
 from counter.api.lookups import _office_by_code
 from counter.api.plumbing import (
+    API_PREFIX,
     _minutes,
     change,
     in_transaction,
@@ -25,10 +26,20 @@ from frontyard import i18n
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import current_device
 from frontyard.i18n import gettext as _
-from frontyard.ratelimit import limit_status_polling, limit_ticket_issuing
+from frontyard.logs import hide_segment_after
+from frontyard.ratelimit import (
+    count_unknown_token,
+    limit_status_polling,
+    limit_ticket_issuing,
+    refuse_token_guessing,
+)
 
 #: Where a resident's phone follows a ticket (the page the ticket's QR code opens).
 STATUS_PAGE = "/status/{token}"
+#: A ticket's resource; the segment after it is the status token, hidden from every log line.
+TICKET_PREFIX = API_PREFIX + "/tickets/"
+
+hide_segment_after(TICKET_PREFIX)
 
 
 @operation("POST", "/tickets", summary="Issue a ticket (kiosk device token)",
@@ -83,17 +94,23 @@ async def issue_ticket(request: Request) -> Response:
 async def ticket_status(request: Request) -> Response:
     """Where a ticket stands, in the resident's language, without personal data.
 
-    Limited per ticket (`FRONTYARD_STATUS_RATE_LIMIT`); past it, 429 with Retry-After.
+    Limited per client and ticket (`FRONTYARD_STATUS_RATE_LIMIT`), and unknown tokens per
+    client (`FRONTYARD_STATUS_UNKNOWN_LIMIT`); past them, 429 with Retry-After.
     """
     token = request.path_params["token"]
-    limit_status_polling(request, token)
+    refuse_token_guessing(request)
+    asked = request.query_params.get("lang")
 
     def work(session: Session) -> TicketStatus:
         visit = queue.visit_for_token(session, token)
         if visit is None:
+            count_unknown_token(request)
             raise NotFound(_("This ticket does not exist."))
+        locale = asked if asked and i18n.is_supported(asked) else visit.locale
+        with i18n.use_locale(locale):  # the 429 too is in the ticket's language
+            limit_status_polling(request, token)
         progress = queue.visit_progress(session, visit)
-        with i18n.use_locale(request.query_params.get("lang") or visit.locale):
+        with i18n.use_locale(locale):
             return TicketStatus(
                 ticket_number=progress.ticket_number, closed=progress.closed,
                 state=progress.state,

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from counter.api import routes as api_routes
 from counter.routes import board, crowding, status, terminal
-from counter.routes.status import StatusTokenFilter, install_log_redaction
 
-__all__ = ["StatusTokenFilter", "install_log_redaction", "routes"]
+__all__ = ["routes"]
 
 routes = [
     *terminal.routes,

@@ -1,6 +1,6 @@
 """The residents' status pages, opened from a ticket's QR code, and their live socket. The
 page's address holds the ticket's status token, the key to the page: the socket takes the token
-in its first message, and a log filter keeps it out of every log.
+in its first message, and the logs hide it (`frontyard.logs.hide_segment_after`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
-import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -26,48 +24,23 @@ from counter.screens import StatusAudience
 from frontyard import i18n
 from frontyard.database import utcnow
 from frontyard.live import error_message
-from frontyard.ratelimit import RateLimited, limit_status_polling
+from frontyard.logs import hide_segment_after
+from frontyard.ratelimit import (
+    RateLimited,
+    count_unknown_token,
+    limit_status_polling,
+    refuse_token_guessing,
+)
 from frontyard.templating import render
 
 #: Too many requests for this status page: the client should reconnect after a while.
 TRY_AGAIN_LATER = 1013
 #: How long a status page may take to say which ticket it shows.
 HELLO_TIMEOUT = 10.0
+#: Where a status page lives; the segment after it is the token, hidden from every log line.
+STATUS_PREFIX = "/status/"
 
-
-# ---------------------------------------------------------------------------------------------
-# Status tokens stay out of the logs
-# ---------------------------------------------------------------------------------------------
-
-_TOKEN_IN_PATH = re.compile(r"(/|%2F)status(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
-
-
-class StatusTokenFilter(logging.Filter):
-    """Replace the token of status page addresses in log records (access logs included)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact the message and its arguments; never drops a record."""
-        if isinstance(record.msg, str):
-            record.msg = _redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_redact(arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
-        return True
-
-
-def _redact(text: str) -> str:
-    return _TOKEN_IN_PATH.sub(lambda m: f"{m.group(1)}status{m.group(2)}[token]", text)
-
-
-def install_log_redaction() -> None:
-    """Attach the filter to the loggers that print request paths (idempotent)."""
-    for name in ("uvicorn.access", "uvicorn.error", "frontyard"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, StatusTokenFilter) for f in logger.filters):
-            logger.addFilter(StatusTokenFilter())
-
-
-install_log_redaction()
+hide_segment_after(STATUS_PREFIX)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,12 +64,14 @@ def _visit_for(connection: HTTPConnection, token: str) -> Visit | None:
 async def status_page(request: Request) -> Response:
     """A resident's live status page, opened from the ticket's QR code. No personal data."""
     token = request.path_params["token"]
-    limit_status_polling(request, token)
+    refuse_token_guessing(request)
     visit = await run_in_threadpool(_visit_for, request, token)
     if visit is None:
+        count_unknown_token(request)
         raise HTTPException(404)
     locale = _status_locale(request.query_params.get("lang"), visit)
-    i18n.set_locale(locale)
+    i18n.set_locale(locale)  # the 429 too is in the ticket's language
+    limit_status_polling(request, token)
     statuses = await _in_thread(
         request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
     context = screens.status_context(statuses[visit.id])
@@ -116,26 +91,30 @@ async def status_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     hello = await _receive_hello(websocket)
     token = hello.get("token") if hello else None
-    if isinstance(token, str):
-        asked = hello.get("lang") if hello else None
-        try:
-            with i18n.use_locale(asked if isinstance(asked, str) and i18n.is_supported(asked)
-                                 else i18n.current_locale()):
-                limit_status_polling(websocket, token)
-        except RateLimited as refused:  # the page reconnects later with its backoff
-            with contextlib.suppress(Exception):
-                await websocket.send_text(error_message(str(refused.message)))
-                await websocket.close(TRY_AGAIN_LATER)
-            return
-    visit = await run_in_threadpool(_visit_for, websocket, token) if isinstance(
-        token, str) else None
+    asked = hello.get("lang") if hello else None
+    requested = asked if isinstance(asked, str) and i18n.is_supported(asked) else None
+    visit = None
+    try:
+        with i18n.use_locale(requested or i18n.current_locale()):
+            refuse_token_guessing(websocket)
+        if isinstance(token, str):
+            visit = await run_in_threadpool(_visit_for, websocket, token)
+            if visit is None:
+                count_unknown_token(websocket)
+        if visit is not None:
+            with i18n.use_locale(_status_locale(requested, visit)):
+                limit_status_polling(websocket, token)  # type: ignore[arg-type]
+    except RateLimited as refused:  # the page reconnects later with its backoff
+        with contextlib.suppress(Exception):
+            await websocket.send_text(error_message(str(refused.message)))
+            await websocket.close(TRY_AGAIN_LATER)
+        return
     if visit is None:
         with contextlib.suppress(Exception):
             await websocket.send_text(json.dumps({"type": "gone"}))
             await websocket.close(REFUSED)
         return
-    requested = hello.get("lang") if hello else None
-    locale = _status_locale(requested if isinstance(requested, str) else None, visit)
+    locale = _status_locale(requested, visit)
     audience = StatusAudience(visit.office_id, visit.id, locale)  # type: ignore[arg-type]
     await _fanout(websocket).serve(websocket, audience)
 
@@ -152,5 +131,5 @@ async def _receive_hello(websocket: WebSocket) -> dict[str, Any] | None:
     return None
 
 
-routes = [Route("/status/{token}", status_page, name="status_page")]
+routes = [Route(STATUS_PREFIX + "{token}", status_page, name="status_page")]
 sockets = [WebSocketRoute("/ws/status", status_socket, name="status_socket")]

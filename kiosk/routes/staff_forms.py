@@ -1,7 +1,8 @@
 """The no-write counter's pages for staff: a visit's details and forms, corrections, printing.
 
 Staff pages, not kiosk screens: they need a staff login rather than a kiosk device, and share
-only the transaction and no-store helpers with the kiosk.
+only the transaction and no-store helpers with the kiosk. Addresses name a visit by its random
+public id (`Visit.public_id`), never its sequential id, so that no one can count through them.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _user_id(request: Request) -> int | None:
     return user.id if user is not None else None
 
 
-def _visit_id(request: Request) -> int:
-    return int(request.path_params["visit_id"])
+def _public_id(request: Request) -> str:
+    """The visit's public id in the address (`forms.visit_id_for` finds the visit)."""
+    return str(request.path_params["public_id"])
 
 
 def _record(session: Session, visit_id: int) -> tuple[forms.VisitRecord, Catalog | None]:
@@ -89,10 +91,11 @@ def _is_htmx(request: Request) -> bool:
 @require_role(Role.STAFF)
 async def visit_forms(request: Request) -> Response:
     """A visit's procedures and once-only details, with its forms ready to print (audited)."""
-    visit_id = _visit_id(request)
+    public_id = _public_id(request)
     user_id = _user_id(request)
 
     def work(session: Session) -> tuple[forms.VisitRecord, Catalog | None]:
+        visit_id = forms.visit_id_for(session, public_id)
         found = _record(session, visit_id)
         forms.record_view(session, user_id, visit_id, "details_viewed")
         return found
@@ -112,8 +115,9 @@ async def visit_forms(request: Request) -> Response:
 @require_role(Role.STAFF)
 async def visit_details_edit(request: Request) -> Response:
     """The details as an editable form (an htmx fragment, or a page without JavaScript)."""
-    visit_id = _visit_id(request)
-    record, _catalog = await in_transaction(request, lambda session: _record(session, visit_id))
+    public_id = _public_id(request)
+    record, _catalog = await in_transaction(
+        request, lambda session: _record(session, forms.visit_id_for(session, public_id)))
     context = _edit_context(request, record, entry.form_values(record.details), {})
     name = "kiosk/forms/_edit.html" if _is_htmx(request) else "kiosk/forms/edit.html"
     response = render(request, name, context)
@@ -124,13 +128,14 @@ async def visit_details_edit(request: Request) -> Response:
 @require_role(Role.STAFF)
 async def visit_details_save(request: Request) -> Response:
     """Save a correction (audited with the changed fields); errors shown in place, nothing saved."""
-    visit_id = _visit_id(request)
+    public_id = _public_id(request)
     user_id = _user_id(request)
     form = await request.form()
     raw = entry.raw_from_form(form.multi_items())
     today = city_today(request)
 
     def work(session: Session) -> tuple[forms.VisitRecord, dict[str, str]]:
+        visit_id = forms.visit_id_for(session, public_id)
         try:
             forms.correct_details(session, visit_id, raw, user_id, today)
         except ValidationFailed as error:
@@ -148,18 +153,19 @@ async def visit_details_save(request: Request) -> Response:
                           {**_details_context(record), "saved": True})
         response.headers.update(NO_STORE)
         return response
-    return go(f"/forms/visit/{visit_id}")
+    return go(f"/forms/visit/{public_id}")
 
 
 @require_role(Role.STAFF)
 async def visit_form_print(request: Request) -> Response:
     """One form of the visit, filled from the details, laid out for A4 (audited)."""
-    visit_id = _visit_id(request)
+    public_id = _public_id(request)
     form_id = request.path_params["form_id"]
     user_id = _user_id(request)
     today = city_today(request)
 
     def work(session: Session) -> tuple[forms.VisitRecord, Any]:
+        visit_id = forms.visit_id_for(session, public_id)
         record, catalog = _record(session, visit_id)
         if catalog is None or not catalog.has("forms", form_id):
             raise NotFound(_("This form does not exist."))

@@ -176,7 +176,7 @@ def test_whole_flow_to_a_ticket_then_staff_print_the_prefilled_form(
                              ).one()
         assert visit.ticket_number == number and visit.locale == locale
         assert session.get(VisitDetails, visit.id).data["furigana"].startswith("グエン")  # type: ignore[union-attr]
-        visit_id = visit.id
+        public_id = visit.public_id
     phone = browser.new_context(locale="en-US").new_page()
     response = phone.goto(link)
     assert response is not None and response.status == 200
@@ -187,11 +187,11 @@ def test_whole_flow_to_a_ticket_then_staff_print_the_prefilled_form(
     # The staff member at the counter: details given once, then the form, filled, on A4.
     staff = browser.new_context(locale="ja-JP").new_page()
     sign_in(staff, live_server, "staff")
-    staff.goto(f"{live_server.url}/forms/visit/{visit_id}")
+    staff.goto(f"{live_server.url}/forms/visit/{public_id}")
     assert "グエン　ヴァン　アン" in staff.locator("#details-panel").inner_text()
     assert_accessible(staff)
     with staff.expect_navigation():
-        staff.click(f"a[href='/forms/visit/{visit_id}/print/resident_move']")
+        staff.click(f"a[href='/forms/visit/{public_id}/print/resident_move']")
     assert staff.locator("[data-field=address]").inner_text() == "本町1-2-3"
     assert "平成2年4月1日" in staff.locator(".people").inner_text()
     assert staff.locator("[data-kind=moving_in]").get_attribute("class") == "checked"
