@@ -3,8 +3,7 @@
 The queue announces every event it records (`counter.events`); analytics counts them in its
 rollups (`analytics.rollups.defer_rollups`). Neither imports the other: they meet here. Likewise
 the staff terminal shows a resident's pre-filled details as the kiosk labels them, and links
-each visit to the kiosk's no-write form page. Every
-entry point (the app factory, the CLI, test fixtures, benchmarks) calls `connect_features`
+each visit to the kiosk's no-write form page. Every entry point (the app factory, the CLI, test fixtures, benchmarks) calls `connect_features`
 before it touches the queue, so no event goes uncounted.
 """
 
@@ -15,9 +14,10 @@ from counter import events, screens
 from kiosk.details_rows import labelled_details
 
 
-def visit_forms_url(visit_id: int) -> str:
-    """The kiosk's no-write form page of a visit (`kiosk.routes.staff_forms.visit_forms`)."""
-    return f"/forms/visit/{visit_id}"
+def visit_forms_url(public_id: str) -> str:
+    """The kiosk's no-write form page of a visit (`kiosk.routes.staff_forms.visit_forms`), by
+    the visit's unguessable public id."""
+    return f"/forms/visit/{public_id}"
 
 
 def connect_features() -> None:

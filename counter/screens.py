@@ -277,21 +277,21 @@ def _plain_value(value: Any) -> str:
 #: (`use_details_presenter`), so the queue needs no kiosk.
 _presenter: list[Callable[[Mapping[str, Any]], PresentedDetails]] = [plain_details]
 #: Where a visit's forms are printed (the kiosk's no-write form page), if anywhere.
-_form_page: list[Callable[[int], str] | None] = [None]
+_form_page: list[Callable[[str], str] | None] = [None]
 
 
 def use_details_presenter(presenter: Callable[[Mapping[str, Any]], PresentedDetails],
-                          form_page: Callable[[int], str] | None = None) -> None:
+                          form_page: Callable[[str], str] | None = None) -> None:
     """Show pre-filled details through this presenter, and link each visit to its form page
-    (`form_page(visit_id)` is its URL), from now on."""
+    (`form_page(visit.public_id)` is its URL: never the counted id), from now on."""
     _presenter[0] = presenter
     _form_page[0] = form_page
 
 
-def form_page(visit_id: int) -> str | None:
-    """The URL of a visit's form page, or None when no feature prints forms."""
+def form_page(public_id: str) -> str | None:
+    """The URL of a visit's form page (by its public id), or None when no feature prints forms."""
     page = _form_page[0]
-    return page(visit_id) if page is not None else None
+    return page(public_id) if page is not None else None
 
 
 def present_details(data: Mapping[str, Any]) -> PresentedDetails:
@@ -299,11 +299,12 @@ def present_details(data: Mapping[str, Any]) -> PresentedDetails:
     return _presenter[0](data)
 
 
-def details_context(task: Any, details: Any, message: str | None) -> dict[str, Any]:
+def details_context(task: Any, details: Any, message: str | None,
+                    visit_public_id: str | None = None) -> dict[str, Any]:
     """What the details fragment needs."""
     return {"task": task, "details": details, "message": message,
             "presented": present_details(details.data) if details is not None else None,
-            "form_page": form_page(task.visit_id) if task is not None else None}
+            "form_page": form_page(visit_public_id) if visit_public_id else None}
 
 
 @dataclass(frozen=True)

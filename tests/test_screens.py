@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from counter import views
-from counter.models import Event, EventKind, Task, TaskState
+from counter.models import Event, EventKind, Task, TaskState, Visit
 from counter.screens import (
     GONE,
     StatusMessages,
@@ -191,9 +191,11 @@ def test_details_show_translated_labels_a_household_table_and_the_form_page(
     """Codes become the kiosk's labels in the staff member's language, the household is a table
     with a row per person, and the visit's form page is one click away."""
     ticket = issue(app, office, ["insurance"], details=FAMILY)
+    with database.session_scope(app.state.engine) as session:
+        public_id = session.get(Visit, ticket.visit_id).public_id
     open_counter(staff_client, office, "4", ["insurance"])
     called = staff_client.post("/counter/call-next", headers=HTMX)
-    assert f'href="/forms/visit/{ticket.visit_id}"' in called.text
+    assert f'href="/forms/visit/{public_id}"' in called.text
     shown = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
     assert shown.status_code == 200
     for label in ("Sex", "Female", "Wife", "Special Permanent Resident", "Philippines",
@@ -204,11 +206,11 @@ def test_details_show_translated_labels_a_household_table_and_the_form_page(
     rows = shown.text.split('class="data details-household"')[1].split("</table>")[0]
     assert rows.count("<tr>") == 3 and "Jose Santos" in rows and "Ana Santos" in rows
     assert "Child" in rows and "2015-06-01" in rows
-    assert f'href="/forms/visit/{ticket.visit_id}"' in shown.text
+    assert f'href="/forms/visit/{public_id}"' in shown.text
     staff_client.headers["Accept-Language"] = "ja"
     japanese = staff_client.get(f"/counter/tasks/{ticket.task_ids[0]}/details")
     assert "特別永住者" in japanese.text and "妻" in japanese.text
-    assert staff_client.get(f"/forms/visit/{ticket.visit_id}").status_code == 200
+    assert staff_client.get(f"/forms/visit/{public_id}").status_code == 200
 
 
 # --- Call board ----------------------------------------------------------------------------

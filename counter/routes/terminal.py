@@ -255,7 +255,9 @@ async def task_details(request: Request) -> Response:
         if details is not None:
             audit.record(session, user.id, "view_details", task.visit_id, task_id=task.id,
                          counter_id=counter.id)
-        return {"task": task, "details": details}
+        visit = session.get(Visit, task.visit_id)
+        return {"task": task, "details": details,
+                "public_id": visit.public_id if visit is not None else None}
 
     try:
         context = await run_in_threadpool(_write, request, read_and_audit)
@@ -264,7 +266,8 @@ async def task_details(request: Request) -> Response:
                       screens.details_context(None, None, str(error.message)),
                       status_code=error.status_code)
     response = render(request, "counter/_details.html",
-                      screens.details_context(context["task"], context["details"], None))
+                      screens.details_context(context["task"], context["details"], None,
+                                              context["public_id"]))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -96,7 +96,6 @@ def test_page_leads_with_the_two_answers_at_a_terminal_in_japanese(page, with_hi
     share = page.locator("[data-no-show-rate]").inner_text()
     assert re.fullmatch(r"\d+\.\d%", share), share
     height = page.evaluate("document.documentElement.scrollHeight")
-    page.screenshot(path="/tmp/w3/analytics-ja.png", full_page=True)
     assert height < 3 * 768, height  # was about 12,500 px (nine screens)
     page.locator("#staffing > summary").click()
     in_time = page.locator("#staffing table.data").last
