@@ -3,8 +3,9 @@
 The queue announces every event it records (`counter.events`); analytics counts them in its
 rollups (`analytics.rollups.defer_rollups`). Neither imports the other: they meet here. Likewise
 the staff terminal shows a resident's pre-filled details as the kiosk labels them, and links
-each visit to the kiosk's no-write form page. Every entry point (the app factory, the CLI, test fixtures, benchmarks) calls `connect_features`
-before it touches the queue, so no event goes uncounted.
+each visit to the kiosk's no-write form page. Every entry point (the app factory, the CLI, test
+fixtures, benchmarks) calls `connect_features` before it touches the queue, so no event goes
+uncounted.
 """
 
 from __future__ import annotations
