@@ -54,6 +54,11 @@ class Procedure:
     name: Mapping[str, str]
     where: Mapping[str, str] | None
 
+    @property
+    def named(self) -> bool:
+        """Whether the procedure has a name of its own (else its service names it)."""
+        return self.name is not self.service.names
+
 
 @dataclass(frozen=True)
 class ResidentStatus:
