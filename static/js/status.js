@@ -1,5 +1,5 @@
 // The resident's status page: when the number is called, fill the screen with the call,
-// vibrate, play a short chime and (if the resident allowed it) show a notification, once per
+// vibrate, play the chime and (if the resident allowed it) show a notification, once per
 // call; offer the permission with a button.
 "use strict";
 
@@ -8,7 +8,6 @@
   if (!live) return;
   const originalTitle = document.title;
   let dismissed = null;
-  let audio = null;
 
   function currentCall() {
     const card = live.querySelector('[data-state="called"][data-call-key]');
@@ -17,37 +16,20 @@
 
   let lastCall = currentCall();
 
-  function audioContext() {
-    const Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return null;
-    if (!audio) audio = new Context();
-    return audio;
-  }
+  // The call board's chime (static/sounds/chime.wav), so a call sounds the same everywhere.
+  const chime = live.dataset.chime ? new Audio(live.dataset.chime) : null;
+  if (chime) chime.preload = "auto";
 
-  // Browsers let a page play sound only after the resident has touched it: any first touch
-  // (the notify button, the language chooser, a scroll tap) unlocks the chime for later.
+  // Browsers let a page play sound only after the resident has touched it: a first touch
+  // (the notify button, the language chooser, a tap anywhere) unlocks the chime for later.
   document.addEventListener("pointerdown", () => {
-    const context = audioContext();
-    if (context && context.state === "suspended") context.resume().catch(() => {});
+    if (chime) chime.play().then(() => chime.pause()).catch(() => {});
   }, { once: true });
 
-  function chime() {
-    const context = audioContext();
-    if (!context) return;
-    if (context.state === "suspended") context.resume().catch(() => {});
-    const start = context.currentTime + 0.05;
-    [880, 660, 880].forEach((frequency, index) => {
-      const tone = context.createOscillator();
-      const volume = context.createGain();
-      const at = start + index * 0.3;
-      tone.frequency.value = frequency;
-      volume.gain.setValueAtTime(0.0001, at);
-      volume.gain.exponentialRampToValueAtTime(0.3, at + 0.02);
-      volume.gain.exponentialRampToValueAtTime(0.0001, at + 0.25);
-      tone.connect(volume).connect(context.destination);
-      tone.start(at);
-      tone.stop(at + 0.27);
-    });
+  function playChime() {
+    if (!chime) return;
+    chime.currentTime = 0;
+    chime.play().catch(() => {}); // no sound where the browser forbids it: the screen still tells
   }
 
   function showFullScreen(call) {
@@ -63,11 +45,7 @@
     // The plain text from the server: textContent would add easy Japanese's readings, "番(ばん)".
     const text = message ? (message.dataset.callMessage || message.textContent).trim() : "";
     if (navigator.vibrate) navigator.vibrate([400, 200, 400, 200, 400]);
-    try {
-      chime();
-    } catch (error) {
-      // No sound where the browser forbids it; the screen and the vibration still tell.
-    }
+    playChime();
     document.title = `▶ ${text}`;
     if ("Notification" in window && Notification.permission === "granted") {
       try {

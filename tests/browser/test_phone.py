@@ -36,13 +36,12 @@ CONNECTED = "() => (window.frontyardLive || []).some((s) => s.lastParts.size > 0
 # Vibration and sound are recorded: a phone in a pocket must notice the call.
 CALL_STUB = """
 window.__vibrations = [];
-window.__tones = 0;
 Object.defineProperty(navigator, "vibrate", {configurable: true,
   value: (pattern) => { window.__vibrations.push(pattern); return true; }});
-const start = OscillatorNode.prototype.start;
-OscillatorNode.prototype.start = function (...args) {
-  window.__tones += 1;
-  return start.apply(this, args);
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () {
+  if (this.src.includes("chime")) window.__chimes = (window.__chimes || []).concat([this.src]);
+  return play.call(this);
 };
 """
 NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
@@ -183,8 +182,8 @@ def test_easy_japanese_readings_are_at_least_12px_and_larger_on_the_kiosk(phone,
 
 
 def test_a_call_fills_the_screen_vibrates_and_chimes(phone, phone_server):
-    """Called: the call covers the whole phone screen, the phone vibrates and a short chime
-    plays (WebAudio); closing it shows the page again."""
+    """Called: the call covers the whole phone screen, the phone vibrates and the chime plays
+    (the board's static/sounds/chime.wav); closing it shows the page again."""
     token, task_id = _issue(phone_server, locale="en")
     phone.goto(f"{phone_server.url}/status/{token}")
     phone.wait_for_function(CONNECTED)
@@ -195,7 +194,8 @@ def test_a_call_fills_the_screen_vibrates_and_chimes(phone, phone_server):
     assert card == {"x": 0, "y": 0, "width": PHONE["width"], "height": PHONE["height"]}
     assert phone.get_by_text("Please go to counter 2.").is_visible()
     assert phone.evaluate("window.__vibrations.length") == 1
-    phone.wait_for_function("() => window.__tones >= 1")
+    phone.wait_for_function("() => (window.__chimes || []).length >= 2")  # unlock, then call
+    assert "sounds/chime" in phone.evaluate("window.__chimes[1]")
     assert_accessible(phone)
     phone.screenshot(path="/tmp/phone-called.png")
     phone.get_by_role("button", name="Close").click()
