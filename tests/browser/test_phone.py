@@ -8,14 +8,11 @@ and announce them, so no other test's counters or queues are touched.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlmodel import select
 
 from composition.demo import seed_structure
@@ -27,7 +24,7 @@ from frontyard import database, i18n
 from frontyard.auth import Role, create_user
 from frontyard.realtime import announce
 from frontyard.settings import Settings
-from tests.browser.conftest import _free_port, assert_accessible
+from tests.browser.conftest import _free_port, assert_accessible, serving
 
 pytestmark = pytest.mark.browser
 
@@ -67,21 +64,10 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneServ
                         base_url=url)
     database.upgrade(settings.resolved_database_url())
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", ws_per_message_deflate=False,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("phone server did not start")
-        time.sleep(0.05)
-    with database.session_scope(app.state.engine) as session:
-        office_id = seed_structure(session).id
-    yield PhoneServer(url, app, office_id)  # type: ignore[arg-type]
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port):
+        with database.session_scope(app.state.engine) as session:
+            office_id = seed_structure(session).id
+        yield PhoneServer(url, app, office_id)  # type: ignore[arg-type]
 
 
 def _issue(server: PhoneServer, locale: str = "en") -> tuple[str, int]:
