@@ -20,7 +20,14 @@ from frontyard.settings import Settings
 DEMO_PASSWORDS = {"admin": "admin-demo-pass", "manager": "manager-demo-pass",
                   "staff": "staff-demo-pass"}
 
-OFFICE = {"code": "main", "names": {"ja": "本庁舎", "en": "City Hall (main building)"}}
+#: The office's name in every language a resident may choose (the crowding page and phones
+#: name it; a missing language would fall back to English).
+OFFICE = {"code": "main", "names": {
+    "ja": "本庁舎", "ja_easy": "本庁舎《ほんちょうしゃ》", "en": "City Hall (main building)",
+    "zh_Hans": "市政府本厅舍", "zh_Hant": "市政府本廳舍", "ko": "시청 본청사",
+    "vi": "Tòa thị chính (tòa nhà chính)", "pt_BR": "Prefeitura (prédio principal)",
+    "es": "Ayuntamiento (edificio principal)", "tl": "City Hall (pangunahing gusali)",
+    "ne": "नगरपालिका (मुख्य भवन)", "id": "Balai Kota (gedung utama)"}}
 
 # code, prefix, Japanese name, English name, steps
 SERVICES: list[tuple[str, str, str, str, list[str]]] = [

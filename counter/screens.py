@@ -10,7 +10,7 @@ Audiences (see `frontyard.live`): one rendering is sent to every socket of an au
   are grouped by visit, not by office: a visit's page shows its own place in line, so an
   office-wide message would carry every visit's status to every phone (tens of kilobytes
   per change and per phone). All visits of an office are computed together in a fixed
-  number of queries (`views.resident_statuses`); only their small fragments are rendered
+  number of queries (`statuses.resident_statuses`); only their small fragments are rendered
   per visit, and a visit whose fragment did not change receives nothing.
 """
 
@@ -27,9 +27,10 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from markupsafe import escape
 from sqlmodel import Session
 
-from counter import queue, views
+from counter import queue, statuses, views
 from counter.models import Counter, Service
 from counter.topics import topic_of
+from counter.waits import WaitRange, queue_wait_range, wait_range, wait_words
 from frontyard import i18n, live
 from frontyard.database import read_session, utcnow
 from frontyard.i18n import lazy_gettext
@@ -201,7 +202,8 @@ class BoardAudience(OfficeScreen):
 
 def crowding_context(view: views.CrowdingView) -> dict[str, Any]:
     """What the crowding fragment needs."""
-    return {"view": view, "Lamp": views.Lamp}
+    return {"view": view, "Lamp": views.Lamp, "queue_wait_range": queue_wait_range,
+            "wait_words": wait_words}
 
 
 @dataclass(frozen=True)
@@ -340,34 +342,23 @@ TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 GONE = json.dumps({"type": "gone"})
 
 
-def status_context(status: views.ResidentStatus) -> dict[str, Any]:
+def status_context(status: statuses.ResidentStatus) -> dict[str, Any]:
     """What the status fragment needs (nothing personal is in a ResidentStatus), in the
     current language."""
     return {"status": status, "wait_text": _wait_text(status)}
 
 
-def _wait_text(status: views.ResidentStatus) -> str | None:
-    return _wait_words(status.people_ahead, _minutes(status))
-
-
-def _anyone_ahead(status: views.ResidentStatus) -> int | None:
-    """1 if anyone is ahead, 0 if nobody, None when not waiting: all the wait's words need."""
-    return None if status.people_ahead is None else min(status.people_ahead, 1)
-
-
-def _minutes(status: views.ResidentStatus) -> int | None:
-    wait = status.estimated_wait
-    return None if wait is None else int(wait.total_seconds() // 60)
-
-
-def _wait_words(people_ahead: int | None, minutes: int | None) -> str | None:
-    """"You are next." or "about 5 minutes", in the current language."""
-    if people_ahead is None or minutes is None:
+def _wait_range(status: statuses.ResidentStatus) -> WaitRange | None:
+    """How the wait may be shown; None when the resident is not waiting."""
+    if status.people_ahead is None or status.estimated_wait is None:
         return None
-    if people_ahead == 0:
-        return i18n.gettext("You are next.")
-    return i18n.ngettext("about %(num)d minute", "about %(num)d minutes", minutes) % {
-        "num": minutes}
+    return wait_range(status.estimated_wait, people_ahead=status.people_ahead,
+                      counter_open=status.counter_open)
+
+
+def _wait_text(status: statuses.ResidentStatus) -> str | None:
+    shown = _wait_range(status)
+    return None if shown is None else wait_words(shown)
 
 
 # Stand-ins for what differs between visits that otherwise look the same (private-use
@@ -375,13 +366,21 @@ def _wait_words(people_ahead: int | None, minutes: int | None) -> str | None:
 _TICKET, _AHEAD, _WAIT, _CALL = "\ue000", "\ue001", "\ue002", "\ue003"
 
 
-def _shape_of(status: views.ResidentStatus, locale: str) -> tuple[Any, ...]:
+def _shape_of(status: statuses.ResidentStatus, locale: str) -> tuple[Any, ...]:
     """What decides a status fragment apart from the ticket, the place in line and the wait."""
     return (locale, status.closed, status.state, status.service.id if status.service else None,
             status.step_name, status.step_number, status.step_count, status.task_number,
             status.task_count, status.counter.id if status.counter else None,
-            tuple(service.id for service in status.remaining), status.people_ahead is None,
-            status.call_key is None)
+            _procedure_key(status.procedure),
+            tuple(_procedure_key(procedure) for procedure in status.remaining),
+            status.people_ahead is None, status.call_key is None)
+
+
+def _procedure_key(procedure: statuses.Procedure | None) -> tuple[Any, ...] | None:
+    """What decides how a procedure is shown."""
+    if procedure is None:
+        return None
+    return (procedure.code, procedure.service.id)
 
 
 class StatusMessages:
@@ -392,10 +391,10 @@ class StatusMessages:
     then replaced per visit (a string replace, no template, no JSON encoding per visit).
     """
 
-    def __init__(self, app: Any, reading: views.StatusReading) -> None:
+    def __init__(self, app: Any, reading: statuses.StatusReading) -> None:
         self.app = app
         self.reading = reading
-        self._statuses: dict[int, views.ResidentStatus | None] = {}
+        self._statuses: dict[int, statuses.ResidentStatus | None] = {}
         self._shapes: dict[tuple[Any, ...], str] = {}
 
     def message(self, visit_id: int, locale: str) -> str:
@@ -411,10 +410,10 @@ class StatusMessages:
             shape = self._shapes[key] = self._render_shape(status, locale)
         return (shape.replace(_TICKET, _in_json(status.ticket_number))
                 .replace(_AHEAD, str(status.people_ahead))
-                .replace(_WAIT, _wait_in_json(locale, _anyone_ahead(status), _minutes(status)))
+                .replace(_WAIT, _wait_in_json(locale, _wait_range(status)))
                 .replace(_CALL, _in_json(status.call_key or "")))
 
-    def _render_shape(self, status: views.ResidentStatus, locale: str) -> str:
+    def _render_shape(self, status: statuses.ResidentStatus, locale: str) -> str:
         stand_in = replace(status, ticket_number=_TICKET,
                            people_ahead=None if status.people_ahead is None else _AHEAD,
                            call_key=None if status.call_key is None else _CALL)
@@ -424,12 +423,11 @@ class StatusMessages:
 
 
 @lru_cache(maxsize=4096)
-def _wait_in_json(locale: str, people_ahead: int | None, minutes: int | None) -> str:
-    """The wait's words ready for a message (`_in_json`); only whether anyone is ahead
-    matters (`_anyone_ahead`), not how many, so a few hundred residents share a few dozen
-    texts."""
+def _wait_in_json(locale: str, shown: WaitRange | None) -> str:
+    """The wait's words ready for a message (`_in_json`): a few hundred residents share the
+    few dozen ranges there are."""
     with i18n.use_locale(locale):
-        return _in_json(_wait_words(people_ahead, minutes) or "")
+        return _in_json("" if shown is None else wait_words(shown))
 
 
 #: Text that needs no escaping in HTML nor in JSON (ticket numbers, call keys, most waits).
@@ -458,7 +456,7 @@ class StatusAudience(OfficeScreen):
         """Every watched visit of the office, read together in a fixed number of queries;
         each visit's status and message are made when they are sent (see `live.Payload`)."""
         with read_session(app.state.engine) as session:
-            reading = views.StatusReading(
+            reading = statuses.StatusReading(
                 session, sorted({audience.visit_id for audience in audiences}), utcnow())
         messages = StatusMessages(app, reading)
         payloads: dict[Any, live.Payload] = {}

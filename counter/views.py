@@ -1,19 +1,18 @@
-"""Read models of the live screens: what the board, the crowding page, the staff terminal and
-the residents' status pages show, computed in a few queries per office.
+"""Read models of the live screens: what the board, the crowding page and the staff terminal
+show, computed in a few queries per office (the residents' status pages: `counter.statuses`).
 
 Pure domain (no Starlette). The queue engine (`counter.queue`) owns every rule; this module
-only reads, in bulk: one status page per resident means hundreds of visits per office, so
-their places in line are derived from one ordered query per office instead of per visit.
+only reads, in bulk.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
@@ -52,6 +51,7 @@ class Lamp(StrEnum):
     GREEN = "green"  # estimated wait under 20 minutes
     YELLOW = "yellow"  # 20 to 40 minutes
     RED = "red"  # over 40 minutes
+    CLOSED = "closed"  # no counter serving the service is open: no wait can be told
 
 
 def lamp_for(wait: timedelta) -> Lamp:
@@ -203,7 +203,8 @@ def crowding_view(session: Session, office_id: int | None, now: datetime) -> Cro
         CrowdingRow(service=overview.service, waiting=overview.waiting,
                     counters_open=overview.counters_open,
                     estimated_wait=overview.estimated_wait, longest_wait=overview.longest_wait,
-                    lamp=lamp_for(overview.estimated_wait))
+                    lamp=lamp_for(overview.estimated_wait) if overview.counters_open
+                    else Lamp.CLOSED)
         for overview in queue.queue_overview(session, office.id, now)  # type: ignore[arg-type]
     ]
     offices = list(session.exec(select(Office).order_by(col(Office.id))).all())
@@ -345,151 +346,3 @@ def counter_choices(session: Session, office_id: int) -> list[CounterChoice]:
         links[link.counter_id].append(link.service_id)
     ordered = sorted(counters, key=lambda c: (len(c.number), c.number))
     return [CounterChoice(c, sorted(links.get(c.id, []))) for c in ordered]  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------------------------------
-# Residents' status pages
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ResidentStatus:
-    """Where one visit stands, as its resident's phone shows it. Nothing personal.
-
-    The same fields as `queue.VisitProgress`, computed for many visits at once.
-    """
-
-    ticket_number: str
-    closed: bool
-    state: TaskState | None
-    service: Service | None
-    task_number: int
-    task_count: int
-    step_name: str | None
-    step_number: int
-    step_count: int
-    people_ahead: int | None
-    estimated_wait: timedelta | None
-    counter: Counter | None
-    call_key: str | None  # changes with every call and recall: phones vibrate once per key
-    remaining: list[Service] = field(default_factory=list)
-
-
-class StatusReading:
-    """What the status pages of many visits show, read in a fixed number of queries however
-    many visits there are. Each visit's `ResidentStatus` is made only when asked for
-    (`status`): the live screens read in a worker thread and make each visit's status just
-    before sending it (see `counter.screens.StatusMessages`)."""
-
-    def __init__(self, session: Session, visit_ids: list[int], now: datetime) -> None:
-        # Plain rows from prebuilt statements: this runs for every watched visit on every
-        # change in the office.
-        self.tickets: dict[int, str] = {}
-        self._tasks: dict[int, list[Any]] = defaultdict(list)
-        for row in plain_rows(session, _STATUS_ROWS, {"visit_ids": visit_ids}):
-            self.tickets[row.visit_id] = row.ticket_number
-            if row.id is not None:
-                self._tasks[row.visit_id].append(row)
-        open_tasks = [task for tasks in self._tasks.values() for task in tasks
-                      if task.state not in queue.FINAL_STATES]
-        self._services = _by_id(session, Service, {task.service_id for task in open_tasks})
-        self._counters = _by_id(session, Counter, {
-            task.counter_id for task in open_tasks
-            if task.state in queue.AT_COUNTER_STATES and task.counter_id is not None})
-        waiting_services = {task.service_id for task in open_tasks
-                            if task.state == TaskState.WAITING}
-        self._places = _places_in_line(session, waiting_services)
-        self._handling = {sid: (queue.mean_handling_time(session, sid, now),
-                                queue.effective_counters(session, sid))
-                          for sid in waiting_services}
-
-    def status(self, visit_id: int) -> ResidentStatus | None:
-        """Where one of the visits read stands; None for a visit that does not exist."""
-        ticket = self.tickets.get(visit_id)
-        if ticket is None:
-            return None
-        tasks = self._tasks.get(visit_id, [])
-        current = next((task for task in tasks if task.state not in queue.FINAL_STATES), None)
-        return _status(ticket, tasks, current, self._services, self._counters, self._places,
-                       self._handling)
-
-
-def resident_statuses(session: Session, visit_ids: list[int],
-                      now: datetime) -> dict[int, ResidentStatus]:
-    """The status of each existing visit, in a fixed number of queries."""
-    if not visit_ids:
-        return {}
-    reading = StatusReading(session, visit_ids, now)
-    return {visit_id: reading.status(visit_id) for visit_id in reading.tickets}  # type: ignore[misc]
-
-
-#: Every task of the visits (`_status` reads these columns), with the visit's ticket number.
-_STATUS_ROWS = (
-    select(col(Visit.id).label("visit_id"), Visit.ticket_number, col(Task.id).label("id"),
-           Task.service_id, Task.state, Task.position, Task.counter_id, Task.call_count,
-           Task.step_index)
-    .outerjoin(Task, col(Task.visit_id) == Visit.id)
-    .where(col(Visit.id).in_(bindparam("visit_ids", expanding=True)))
-    .order_by(col(Visit.id), col(Task.position)))
-
-#: Every waiting task of some services, in call order.
-_CALL_ORDER = (
-    select(Task.id, Task.service_id).join(Visit, col(Visit.id) == Task.visit_id)
-    .where(col(Task.service_id).in_(bindparam("service_ids", expanding=True)),
-           Task.state == TaskState.WAITING)
-    .order_by(col(Task.service_id), col(Visit.priority).desc(), col(Task.ranked_at),
-              col(Task.id)))
-
-RowT = TypeVar("RowT", Service, Counter)
-
-
-def _by_id(session: Session, model: type[RowT], ids: set[int]) -> dict[int, RowT]:
-    """Some services or counters by id (none read when none are asked for)."""
-    if not ids:
-        return {}
-    rows = session.exec(select(model).where(col(model.id).in_(ids)))
-    return {row.id: row for row in rows}  # type: ignore[misc]
-
-
-def _places_in_line(session: Session, service_ids: set[int]) -> dict[int, int]:
-    """Task id → people ahead of it: its index in its service's call order."""
-    if not service_ids:
-        return {}
-    places: dict[int, int] = {}
-    seen: dict[int, int] = defaultdict(int)
-    for task_id, service_id in plain_rows(session, _CALL_ORDER,
-                                          {"service_ids": list(service_ids)}):
-        places[task_id] = seen[service_id]
-        seen[service_id] += 1
-    return places
-
-
-def _status(ticket_number: str, tasks: list[Any], task: Any, services: dict[int, Service],
-            counters: dict[int, Counter], places: dict[int, int],
-            handling: dict[int, tuple[timedelta, float]]) -> ResidentStatus:
-    """One visit's status from its task rows (`_STATUS_TASK_COLUMNS`) and the current one."""
-    if task is None:
-        return ResidentStatus(ticket_number=ticket_number, closed=True, state=None,
-                              service=None, task_number=len(tasks), task_count=len(tasks),
-                              step_name=None, step_number=0, step_count=0, people_ahead=None,
-                              estimated_wait=None, counter=None, call_key=None)
-    service = services[task.service_id]
-    ahead = wait = None
-    if task.state == TaskState.WAITING:
-        ahead = places.get(task.id, 0)  # type: ignore[arg-type]
-        wait = wait_for(ahead, *handling[task.service_id])
-    counter = None
-    call_key = None
-    if task.state in queue.AT_COUNTER_STATES and task.counter_id is not None:
-        counter = counters.get(task.counter_id)
-        call_key = f"{task.id}.{task.call_count}"
-    steps = service.steps
-    return ResidentStatus(
-        ticket_number=ticket_number, closed=False, state=task.state, service=service,
-        task_number=tasks.index(task) + 1, task_count=len(tasks),
-        step_name=steps[task.step_index] if 0 <= task.step_index < len(steps) else None,
-        step_number=task.step_index + 1 if steps else 0, step_count=len(steps),
-        people_ahead=ahead, estimated_wait=wait, counter=counter, call_key=call_key,
-        remaining=[services[t.service_id] for t in tasks
-                   if t.position > task.position and t.state not in queue.FINAL_STATES],
-    )

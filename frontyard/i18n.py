@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -250,13 +250,44 @@ def local_datetime(value: datetime, tz: ZoneInfo) -> datetime:
     return value.astimezone(tz)
 
 
+#: How every screen shows a date: the year in full and the month by name or in the language's
+#: own order (CLDR's "yMMMd": 2026年12月6日, Dec 6, 2026, 6 thg 12, 2026), never CLDR's short
+#: forms with two-digit years in differing orders (12/6/26, 26. 12. 6.).
+DATE_SKELETON = "yMMMd"
+#: The formats callers may ask for that `fmt_when` stands in for.
+_EVERYDAY = frozenset({"short", "medium"})
+
+
+def fmt_when(value: date | datetime, tz: ZoneInfo | None = None, *, with_date: bool = True,
+             with_time: bool = True) -> str:
+    """A date, a time of day or both, as every screen shows them in the current language
+    (datetimes in the city's zone `tz`)."""
+    locale = _babel_locale()
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
+    with_time = with_time and isinstance(value, datetime)
+    day = format_skeleton(DATE_SKELETON, value, locale=locale) if with_date else ""
+    hour = format_time(value, "short", locale=locale) if with_time else ""  # type: ignore[arg-type]
+    if day and hour:
+        pattern = locale.datetime_formats["medium"]
+        text = str(pattern).replace("{1}", day).replace("{0}", hour)
+    else:
+        text = day or hour
+    return date_readings(text)
+
+
 def fmt_datetime(value: datetime, tz: ZoneInfo, fmt: str = "medium") -> str:
-    """A date and time in the current language, in the city's zone."""
+    """A date and time in the current language, in the city's zone (`fmt_when` for the
+    everyday formats; CLDR's "long" and "full" spell the date out)."""
+    if fmt in _EVERYDAY:
+        return fmt_when(value, tz)
     return date_readings(format_datetime(value, fmt, tzinfo=tz, locale=_babel_locale()))
 
 
 def fmt_date(value: date | datetime, fmt: str = "medium") -> str:
-    """A date in the current language."""
+    """A date in the current language (`fmt_when` for the everyday formats)."""
+    if fmt in _EVERYDAY:
+        return fmt_when(value, with_time=False)
     return date_readings(format_date(value, fmt, locale=_babel_locale()))
 
 
@@ -267,6 +298,8 @@ def date_readings(text: str) -> str:
 
 def fmt_time(value: datetime | time, tz: ZoneInfo | None = None, fmt: str = "short") -> str:
     """A time of day in the current language (in the city's zone for datetimes)."""
+    if fmt in _EVERYDAY and isinstance(value, datetime):
+        return fmt_when(value, tz, with_date=False)
     return format_time(value, fmt, tzinfo=tz, locale=_babel_locale())
 
 

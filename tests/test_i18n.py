@@ -60,7 +60,7 @@ def test_dates_times_and_numbers_follow_locale_and_city_zone():
     tz = i18n.ZoneInfo("Asia/Tokyo")
     instant = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # 08:30 on 1 April in Tokyo
     with i18n.use_locale("ja"):
-        assert i18n.fmt_date(instant.astimezone(tz)) == "2026/04/01"
+        assert i18n.fmt_date(instant.astimezone(tz)) == "2026年4月1日"
         assert i18n.fmt_time(instant, tz) == "8:30"
         assert i18n.fmt_number(1234567.5) == "1,234,567.5"
     with i18n.use_locale("en"):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from counter import views
+from counter import statuses
 from counter.models import Event, EventKind, Task, TaskState, Visit
 from counter.screens import (
     GONE,
@@ -266,19 +266,27 @@ def test_lamp_thresholds(minutes, lamp):
     assert lamp_for(timedelta(minutes=minutes)) == lamp
 
 
-def test_crowding_page_is_public_with_counts_waits_and_lamps(app, client, office):
-    """Per service: waiting count, estimated wait, a lamp with words."""
+def test_crowding_page_is_public_with_counts_waits_and_lamps(app, client, staff_client,
+                                                             office):
+    """Per service: waiting count, estimated wait as a range, a lamp with words; a service
+    with people waiting and no counter open says so instead of "not busy"."""
     for _ in range(5):
         issue(app, office, ["tax"])
     page = client.get("/crowding", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     tax = page.text.split("Taxation")[1].split("</li>")[0]
     assert "5 people" in tax
-    # Nobody open: one counter is assumed, 5 minutes each → the fifth waits 25 minutes.
-    assert "about 25 minutes" in tax and 'data-lamp="yellow"' in tax and "Somewhat crowded" in tax
-    assert 'data-lamp="green"' in page.text and "Not crowded" in page.text
+    assert 'data-lamp="closed"' in tax and "No counter is open" in tax
+    assert "the wait cannot be estimated" in tax and "minutes" not in tax
+    assert "Not crowded" not in tax
+    open_counter(staff_client, office, "7", ["tax"])
+    page = client.get("/crowding", headers={"Accept-Language": "en"})
+    tax = page.text.split("Taxation")[1].split("</li>")[0]
+    # One counter, 5 minutes each → the engine's 25 minutes, shown as 20–30.
+    assert "about 20–30 minutes" in tax and 'data-lamp="yellow"' in tax
+    assert "Somewhat crowded" in tax
     japanese = client.get("/crowding", headers={"Accept-Language": "ja"})
-    assert "混雑" in japanese.text
+    assert "混雑" in japanese.text and "窓口が開いていません" in japanese.text
 
 
 # --- Status page ---------------------------------------------------------------------------
@@ -301,8 +309,10 @@ def test_status_page_shows_the_visit_without_personal_data(app, client, office, 
     page = response.text
     assert '<html lang="en">' in page  # the visit's language beats the browser's
     assert ticket.number in page and "step 1 of 2" in page
-    assert 'data-people-ahead="1"' in page and "about 5 minutes" in page
-    assert "Health Insurance and Pension" in page  # what comes after
+    assert 'data-people-ahead="1"' in page
+    assert "No counter is open for this now, so the wait cannot be estimated." in page
+    after = page.split("After this")[1]
+    assert "Health Insurance and Pension" in after  # what comes after
     for personal in [*RESIDENT.values(), "Test staff"]:
         assert personal not in page
     assert response.headers["cache-control"] == "no-store"
@@ -357,7 +367,7 @@ def test_streamed_status_messages_equal_a_direct_rendering(app, staff_client, of
     staff_client.post("/counter/call-next", headers=HTMX)  # the first one is called
     tickets = [*waiting, two_steps]
     with database.read_session(app.state.engine) as session:
-        reading = views.StatusReading(session, [t.visit_id for t in tickets] + [10**6],
+        reading = statuses.StatusReading(session, [t.visit_id for t in tickets] + [10**6],
                                       database.utcnow())
     messages = StatusMessages(app, reading)
     states = set()

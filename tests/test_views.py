@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from counter import queue, views
 from counter.models import Visit
+from counter.statuses import resident_statuses
 from frontyard import database
 from tests.screens_support import office as office  # a fixture, used by name
 from tests.screens_support import user_id
@@ -37,7 +38,7 @@ def test_resident_statuses_match_the_engine(engine, users, office):
         queue.call_next(session, counter, staff, start + timedelta(minutes=20))
     now = start + timedelta(minutes=30)
     with Session(engine) as session:
-        statuses = views.resident_statuses(session, visits, now)
+        statuses = resident_statuses(session, visits, now)
         for visit_id in visits:
             visit = session.get(Visit, visit_id)
             expected = queue.visit_progress(session, visit, now)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from counter import queue, screens, views
+from counter import queue, screens, statuses
 from counter.models import Visit
 from counter.routes.common import REFUSED, _fanout, _in_thread, _read
 from counter.screens import StatusAudience
@@ -72,9 +72,9 @@ async def status_page(request: Request) -> Response:
     locale = _status_locale(request.query_params.get("lang"), visit)
     i18n.set_locale(locale)  # the 429 too is in the ticket's language
     limit_status_polling(request, token)
-    statuses = await _in_thread(
-        request, lambda s: views.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
-    context = screens.status_context(statuses[visit.id])
+    found = await _in_thread(
+        request, lambda s: statuses.resident_statuses(s, [visit.id], utcnow()))  # type: ignore[list-item]
+    context = screens.status_context(found[visit.id])
     context.update(token=token, locale=locale, language=i18n.BY_CODE[locale],
                    switcher=[lang for lang in i18n.LANGUAGES])
     response = render(request, "counter/status.html", context)

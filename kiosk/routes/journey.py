@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from counter import queue
-from counter.models import Office, Visit
+from counter.models import Office, Service, Visit
 from counter.topics import topic_of
 from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind
@@ -41,6 +41,9 @@ class Flow:
     catalog: Catalog
     kiosk: KioskSession
     guide: Guide | None
+    #: Each service's name by code: residents see one name per service and language, the
+    #: one phones, boards and terminals show (the catalog's section name only seeds it).
+    service_names: dict[str, dict[str, str]]
 
 
 def _load_flow(session: Session, request: Request, *, for_update: bool = False) -> Flow | None:
@@ -50,7 +53,9 @@ def _load_flow(session: Session, request: Request, *, for_update: bool = False) 
         return None
     office = flow.kiosk_office(session, kiosk_session.office_id)
     catalog = flow.office_catalog(session, office)
-    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session))
+    names = dict(session.exec(select(Service.code, Service.names)
+                              .where(Service.office_id == office.id)).all())
+    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session), names)
 
 
 def _misplaced(state: Flow | None, step: str) -> str | None:
@@ -202,6 +207,7 @@ async def kiosk_guide(request: Request) -> Response:
         return go(elsewhere or "/kiosk")
     return kiosk_page(request, "kiosk/guide.html", {
         "guide": state.guide, "office": state.office, "today": city_today(request),
+        "service_names": state.service_names,
         "has_details": state.kiosk.details is not None,
         "asks_details": bool(state.guide.detail_fields)})
 
@@ -352,4 +358,5 @@ async def kiosk_ticket(request: Request) -> Response:
     url = flow.status_url(request.app.state.settings.base_url, visit.status_token)
     return kiosk_page(request, "kiosk/ticket.html", {
         "visit": visit, "guide": state.guide, "status_url": url,
+        "service_names": state.service_names,
         "qr": flow.qr_data_url(url), "progress": progress})

@@ -129,7 +129,13 @@
     }
 
     showStatus(text) {
-      if (this.statusLine) this.statusLine.textContent = text;
+      // A page may give the message as HTML (easy Japanese's readings) in a <template>.
+      const rich = text ? document.querySelector("template[data-live-reconnecting-html]") : null;
+      if (this.statusLine && rich && text === this.reconnectingText) {
+        this.statusLine.replaceChildren(rich.content.cloneNode(true));
+      } else if (this.statusLine) {
+        this.statusLine.textContent = text;
+      }
       document.documentElement.classList.toggle("live-offline", text !== "");
     }
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import shutil
@@ -64,7 +65,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             name, link = line.split("pairing link for ", 1)[1].split(" (one use): ")
             pairing_links[name] = link
     engine.dispose()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    with serving(create_app(settings), port):
+        yield LiveServer(url, settings, dict(DEMO_PASSWORDS), pairing_links)
+
+
+@contextlib.contextmanager
+def serving(app: object, port: int) -> Iterator[None]:
+    """Serve an app with uvicorn in a thread on a local port while the block runs."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port,  # type: ignore[arg-type]
                             log_level="warning", ws_per_message_deflate=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -74,9 +82,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("live server did not start")
         time.sleep(0.05)
-    yield LiveServer(url, settings, dict(DEMO_PASSWORDS), pairing_links)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
