@@ -13,6 +13,7 @@ from starlette.types import Scope
 from frontyard.exceptions import (  # noqa: F401  (re-exported: the domain's errors)
     Conflict,
     DomainError,
+    NotAllowed,
     NotFound,
     TooManyRequests,
     ValidationFailed,
