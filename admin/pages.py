@@ -104,6 +104,13 @@ async def office_page(request: Request) -> Response:
     return await _form_page(request, "admin/office.html", read, save)
 
 
+def _office_and(session: Session, code: str, which: str,
+                lookup: Callable[[Session, Any, str], Any]) -> tuple[Any, Any]:
+    """The office and the service or counter the address names (None for `new`)."""
+    office = office_domain.office_by_code(session, code)
+    return office, None if which == "new" else lookup(session, office, which)
+
+
 def _service_input(form: FormData) -> service_domain.ServiceInput:
     return service_domain.ServiceInput(
         code=_field(form, "code"), prefix=_field(form, "prefix"), names=_names(form),
@@ -117,18 +124,14 @@ async def service_page(request: Request) -> Response:
     code, which = request.path_params["code"], request.path_params["service"]
 
     def read(session: Session) -> dict[str, Any]:
-        office = office_domain.office_by_code(session, code)
-        service = None if which == "new" else service_domain.service_by_code(session, office,
-                                                                             which)
+        office, service = _office_and(session, code, which, service_domain.service_by_code)
         data = service_domain.input_of(service) if service else service_domain.ServiceInput(
             code="", prefix="", sort_order=len(service_domain.services(session, office)))
         return {"office": office, "service": service, "data": data, "kinds": list(ServiceKind),
                 "kind_labels": service_domain.KIND_LABELS}
 
     def save(session: Session, form: FormData) -> str:
-        office = office_domain.office_by_code(session, code)
-        service = None if which == "new" else service_domain.service_by_code(session, office,
-                                                                             which)
+        office, service = _office_and(session, code, which, service_domain.service_by_code)
         service_domain.save_service(session, _user_id(request), office, _service_input(form),
                                     service)
         return f"/admin/offices/{office.code}"
@@ -142,18 +145,14 @@ async def counter_page(request: Request) -> Response:
     code, which = request.path_params["code"], request.path_params["number"]
 
     def read(session: Session) -> dict[str, Any]:
-        office = office_domain.office_by_code(session, code)
-        counter = None if which == "new" else counter_domain.counter_by_number(session, office,
-                                                                               which)
+        office, counter = _office_and(session, code, which, counter_domain.counter_by_number)
         data = counter_domain.input_of(session, counter) if counter else \
             counter_domain.CounterInput(number="")
         return {"office": office, "counter": counter, "data": data,
                 "services": service_domain.services(session, office)}
 
     def save(session: Session, form: FormData) -> str:
-        office = office_domain.office_by_code(session, code)
-        counter = None if which == "new" else counter_domain.counter_by_number(session, office,
-                                                                               which)
+        office, counter = _office_and(session, code, which, counter_domain.counter_by_number)
         counter_domain.save_counter(session, _user_id(request), office, counter_domain.CounterInput(
             number=_field(form, "number"), names=_names(form), zone=_field(form, "zone"),
             services=[str(value)[:32] for value in form.getlist("services")]), counter)
