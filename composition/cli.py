@@ -399,10 +399,6 @@ def restore(file: Path, skip_numbers: int) -> None:
         click.echo("Run `frontyard db upgrade` before starting the service.")
 
 
-if __name__ == "__main__":
-    main()
-
-
 @catalog.command("names")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--office", default="main", show_default=True,
@@ -428,3 +424,13 @@ def catalog_names(file: Path, office: str) -> None:
         engine.dispose()
     click.echo(f"Named {len(changed)} service(s): {', '.join(changed)}." if changed
                else "Every service already has these names.")
+
+
+# The commands for offices, services and counters live in their own module.
+from composition import cli_structure  # noqa: E402
+
+cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
+
+
+if __name__ == "__main__":
+    main()

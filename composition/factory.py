@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.pages
 import admin.routes
 import analytics.routes
 import counter.routes
@@ -61,6 +62,7 @@ def _routes() -> list[Route | Mount]:
     return [
         *web.routes,
         *admin.routes.routes,
+        *admin.pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

@@ -29,6 +29,15 @@ class Office(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=32)
     names: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+    address: str = Field(default="", max_length=200)
+
+
+class ServiceKind(StrEnum):
+    """How residents reach a service: a queue with tickets, by appointment, or information."""
+
+    QUEUE = "queue"
+    APPOINTMENT = "appointment"  # residents book ahead; the kiosk issues no ticket
+    INFORMATION = "information"  # the kiosk explains; there is nothing to queue for
 
 
 class Service(SQLModel, table=True):
@@ -50,6 +59,10 @@ class Service(SQLModel, table=True):
                                                   sa_column=_json_column())
     sort_order: int = 0
     active: bool = True
+    #: "#RRGGBB" for boards and tickets; empty for the default colour.
+    colour: str = Field(default="", max_length=7)
+    kind: ServiceKind = Field(default=ServiceKind.QUEUE,
+                              sa_column=enum_column(ServiceKind))
 
 
 class Counter(SQLModel, table=True):
@@ -61,6 +74,8 @@ class Counter(SQLModel, table=True):
     office_id: int = Field(foreign_key="office.id", index=True)
     number: str = Field(max_length=16)
     names: dict[str, str] = Field(default_factory=dict, sa_column=_json_column())
+    #: Where residents find it ("2F", "North wing").
+    zone: str = Field(default="", max_length=64)
     is_open: bool = False
     staff_user_id: int | None = Field(default=None, foreign_key="user.id")
     opened_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
@@ -72,6 +87,20 @@ class CounterService(SQLModel, table=True):
     """Which services a counter serves at the moment (chosen by the staff member)."""
 
     counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+
+
+class CounterAllowedService(SQLModel, table=True):
+    """Which services a counter may serve (set by the admin); no rows: every service."""
+
+    counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    service_id: int = Field(foreign_key="service.id", primary_key=True)
+
+
+class StaffService(SQLModel, table=True):
+    """Which services a staff member may serve (set by the admin); no rows: every service."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
     service_id: int = Field(foreign_key="service.id", primary_key=True)
 
 

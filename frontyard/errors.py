@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from frontyard.exceptions import (  # noqa: F401  (re-exported: the domain's errors)
     Conflict,
     DomainError,
+    NotAllowed,
     NotFound,
     TooManyRequests,
     ValidationFailed,

@@ -44,3 +44,9 @@ class TooManyRequests(DomainError):
     """A rate limit or lockout."""
 
     status_code = 429
+
+
+class NotAllowed(DomainError):
+    """The asker is known but may not do this (e.g. serve a service not assigned to them)."""
+
+    status_code = 403

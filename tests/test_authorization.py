@@ -59,6 +59,15 @@ EXPECTED: dict[str, Access] = {
     "GET /livez": Access.PUBLIC,
     "GET /admin/audit": Access.ADMIN,
     "GET /admin/audit.csv": Access.ADMIN,
+    # The city's structure: offices, services, counters, who serves what.
+    **{f"{method} {path}": Access.ADMIN
+       for path in ("/admin", "/admin/staff")
+       for method in ("GET",)},
+    **{f"{method} {path}": Access.ADMIN
+       for path in ("/admin/offices", "/admin/offices/{code}",
+                    "/admin/offices/{code}/services/{service}",
+                    "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
+       for method in ("GET", "POST")},
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
@@ -119,7 +128,8 @@ EXPECTED: dict[str, Access] = {
 PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task_id": "999999",
                "task_id:int": "999999", "counter_id:int": "999999", "office": "main",
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
-               "form_id": "no-such-form", "file": "no-such-export.csv"}
+               "form_id": "no-such-form", "file": "no-such-export.csv",
+               "service": "new", "number": "new", "username": "nobody"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

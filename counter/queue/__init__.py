@@ -29,6 +29,7 @@ The engine is split by concept; this package is its public interface (import fro
 - `rows`: loading rows locked, in the lock order above; `eventlog`: appending the events;
 - `tickets`: numbering and issuing tickets; `routing`: multi-step visits and transfers;
 - `counters`: opening and closing counters, calling; `transitions`: serving and the exceptions;
+- `permissions`: which services each staff member and each counter may serve;
 - `estimates`: the estimated wait; `overview`: the read models for the screens and the API.
 """
 
@@ -65,6 +66,12 @@ from counter.queue.overview import (
     visit_tasks,
     waiting_counts,
     waiting_list,
+)
+from counter.queue.permissions import (
+    allowed,
+    check_may_serve,
+    counter_services,
+    staff_services,
 )
 from counter.queue.routing import (
     transfer,
@@ -140,11 +147,14 @@ __all__ = [
     "VisitProgress",
     "WaitingEntry",
     "advance_step",
+    "allowed",
     "call_next",
     "call_task",
     "cancel",
+    "check_may_serve",
     "close_counter",
     "complete",
+    "counter_services",
     "counter_view",
     "current_calls",
     "effective_counters",
@@ -162,6 +172,7 @@ __all__ = [
     "recent_calls",
     "release",
     "return_to_queue",
+    "staff_services",
     "start",
     "step_name",
     "ticket_day",

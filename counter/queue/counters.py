@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from counter.models import Counter, CounterService, EventKind, Service, Task, TaskState, Visit
 from counter.queue.eventlog import _record, _record_task
+from counter.queue.permissions import allowed, check_may_serve
 from counter.queue.rows import _counter_service_ids, _lock_counter, _lock_task
 from counter.queue.rules import (
     AT_COUNTER_STATES,
@@ -53,6 +54,7 @@ def open_counter(session: Session, counter_id: int, user_id: int, service_ids: I
     if not wanted or set(wanted) - valid:
         message = _("Choose one or more services of this office.")
         raise ValidationFailed(message, service_ids=message)
+    check_may_serve(session, user_id, wanted, counter.id)
     if counter.is_open and counter.staff_user_id != user_id:
         raise CounterClosed(_("Someone else is signed in to counter %(counter)s.")
                             % {"counter": counter.number})
@@ -182,7 +184,8 @@ def call_next(session: Session, counter_id: int, user_id: int, now: datetime | N
     counter = _lock_counter(session, counter_id)
     _check_signed_in(counter, user_id)
     _check_free(session, counter)
-    service_ids = _counter_service_ids(session, counter_id)
+    # An admin may have restricted the staff member or the counter since it was opened.
+    service_ids = allowed(session, user_id, counter_id, _counter_service_ids(session, counter_id))
     if not service_ids:
         return None
     task = None
@@ -214,6 +217,7 @@ def call_task(session: Session, task_id: int, counter_id: int, user_id: int,
     task, visit = _lock_task(session, task_id)
     if visit.office_id != counter.office_id:
         raise NotFound(_("This ticket does not exist."))
+    check_may_serve(session, user_id, [task.service_id], counter.id)
     _require(task, visit, Action.CALL)
     _check_free(session, counter)
     return _give_to_counter(session, task, visit, counter, user_id, now)
@@ -223,6 +227,7 @@ def recall(session: Session, task_id: int, user_id: int, now: datetime | None = 
     """Call a called ticket again (the board shows and speaks it once more)."""
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.RECALL)
     task.call_count += 1
     task.called_at = now

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from counter.models import EventKind, Service, Task, TaskState, Visit
 from counter.queue.eventlog import _record, _record_task
+from counter.queue.permissions import check_may_serve
 from counter.queue.rows import _lock_task, _visit_tasks
 from counter.queue.rules import (
     ACTIVE_STATES,
@@ -77,6 +78,7 @@ def transfer(session: Session, task_id: int, target_service_id: int, user_id: in
     """
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.TRANSFER)
     target = session.get(Service, target_service_id)
     if (target is None or target.office_id != visit.office_id or not target.active

@@ -15,7 +15,16 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from counter.models import EventKind, Office, Service, Task, TicketSequence, Visit, VisitDetails
+from counter.models import (
+    EventKind,
+    Office,
+    Service,
+    ServiceKind,
+    Task,
+    TicketSequence,
+    Visit,
+    VisitDetails,
+)
 from counter.queue.eventlog import _record
 from counter.queue.routing import _enqueue
 from counter.queue.rules import (
@@ -28,7 +37,7 @@ from counter.queue.rules import (
 )
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.i18n import gettext as _
-from frontyard.i18n import is_supported
+from frontyard.i18n import is_supported, translate_map
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -65,6 +74,19 @@ def next_ticket_number(session: Session, office_id: int, prefix: str, day: date)
         .returning(table.c.last_number)
     )
     return int(session.execute(statement).scalar_one())
+
+
+def _check_queued(service: Service) -> None:
+    """Only a queue issues tickets; the others are reached by appointment or just explained."""
+    if service.kind == ServiceKind.APPOINTMENT:
+        message = _("%(service)s is by appointment only: no ticket is issued. "
+                    "Please ask at the information desk.")
+    elif service.kind == ServiceKind.INFORMATION:
+        message = _("%(service)s gives information only: no ticket is needed.")
+    else:
+        return
+    text = message % {"service": translate_map(service.names) or service.code}
+    raise ValidationFailed(text, service_codes=text)
 
 
 def issue_ticket(
@@ -110,6 +132,8 @@ def issue_ticket(
     if unknown:
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
         raise ValidationFailed(message, service_codes=message)
+    for code in codes:
+        _check_queued(services[code])
     if not is_supported(locale):
         message = _("Unknown language: %(code)s") % {"code": locale[:16]}
         raise ValidationFailed(message, locale=message)

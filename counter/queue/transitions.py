@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from counter.models import EventKind, Task, TaskState
 from counter.queue.eventlog import _record_task
+from counter.queue.permissions import check_may_serve
 from counter.queue.routing import _route
 from counter.queue.rows import _lock_task, _service, _visit_tasks
 from counter.queue.rules import FINAL_STATES, MAX_REASON, Action, LastStep, _now, _require
@@ -26,6 +27,7 @@ def start(session: Session, task_id: int, user_id: int, now: datetime | None = N
     """The resident has arrived at the counter: serving begins (at the task's current step)."""
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.START)
     task.state = TaskState.SERVING
     task.started_at = now
@@ -42,6 +44,7 @@ def advance_step(session: Session, task_id: int, user_id: int,
     """
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.ADVANCE)
     service = _service(session, task.service_id)
     if task.step_index + 1 >= len(service.steps):
@@ -60,6 +63,7 @@ def complete(session: Session, task_id: int, user_id: int, now: datetime | None 
     """
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.COMPLETE)
     task.state = TaskState.DONE
     task.done_at = now
@@ -76,6 +80,7 @@ def no_show(session: Session, task_id: int, user_id: int, now: datetime | None =
     """The called resident did not come; the counter is free again. `return_to_queue` undoes."""
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.NO_SHOW)
     counter_id = task.counter_id
     task.state = TaskState.NO_SHOW
@@ -90,6 +95,7 @@ def return_to_queue(session: Session, task_id: int, user_id: int,
     """Put a no-show (who came back) or a called ticket back in line, at its old place."""
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.RETURN)
     counter_id, previous = task.counter_id, task.state
     task.state = TaskState.WAITING
@@ -109,6 +115,7 @@ def hold(session: Session, task_id: int, user_id: int, now: datetime | None = No
     """
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.HOLD)
     reason = (reason or "").strip()[:MAX_REASON] or None
     counter_id, previous = task.counter_id, task.state
@@ -124,6 +131,7 @@ def release(session: Session, task_id: int, user_id: int, now: datetime | None =
     """Put a held ticket back in line at the place it had."""
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.RELEASE)
     task.state = TaskState.WAITING
     task.hold_reason = None
@@ -142,6 +150,7 @@ def cancel(session: Session, task_id: int, user_id: int, now: datetime | None = 
     """
     now = _now(now)
     task, visit = _lock_task(session, task_id)
+    check_may_serve(session, user_id, [task.service_id])
     _require(task, visit, Action.CANCEL)
     reason = (reason or "").strip()[:MAX_REASON] or None
     targets = [task]

@@ -50,6 +50,8 @@ async def staff_terminal(request: Request) -> Response:
 
 async def _counter_choice(request: Request) -> Response:
     chosen = _int(request.query_params.get("counter"))
+    user = current_user(request)
+    assert user is not None
 
     def read(session: Session) -> dict[str, Any]:
         try:
@@ -60,8 +62,12 @@ async def _counter_choice(request: Request) -> Response:
         choices = views.counter_choices(session, office.id)  # type: ignore[arg-type]
         selected = next((c for c in choices if c.counter.id == chosen), None)
         users = {u.id: u for u in session.exec(select(User))}
+        # Only the services this staff member (and the chosen counter) may serve are offered.
+        services = views.active_services(session, office.id)  # type: ignore[arg-type]
+        mine = set(queue.allowed(session, user.id, selected.counter.id if selected else None,
+                                 [service.id for service in services]))  # type: ignore[misc]
         return {"office": office, "choices": choices, "selected": selected,
-                "services": views.active_services(session, office.id),  # type: ignore[arg-type]
+                "services": [service for service in services if service.id in mine],
                 "offices": session.exec(select(views.Office)).all(), "users": users}
 
     return render(request, "counter/choose.html", await _in_thread(request, read))
