@@ -12,6 +12,7 @@ from counter.models import CounterAllowedService, Service, ServiceKind, StaffSer
 from frontyard import database
 from frontyard.auth import Role, User
 from frontyard.errors import NotAllowed, ValidationFailed
+from frontyard.i18n import use_locale
 
 
 def _restrict(engine, user_id: int, *service_ids: int) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +42,8 @@ def test_a_counter_serves_only_its_allowed_services(engine, world):
     with database.session_scope(engine) as session:
         session.add(CounterAllowedService(counter_id=world.counters[0],
                                           service_id=world.services["insurance"]))
-    with pytest.raises(NotAllowed, match="counter"), database.session_scope(engine) as session:
+    with use_locale("en"), pytest.raises(NotAllowed, match="counter"), \
+            database.session_scope(engine) as session:
         queue.open_counter(session, world.counters[0], world.staff[0],
                            [world.services["residents"]])
 
