@@ -106,7 +106,7 @@ def test_only_queue_services_issue_tickets(engine, world, kind, message):
         service = session.get(Service, world.services["insurance"])
         service.kind = kind
         session.add(service)
-    with pytest.raises(ValidationFailed, match=message), \
+    with use_locale("en"), pytest.raises(ValidationFailed, match=message), \
             database.session_scope(engine) as session:
         queue.issue_ticket(session, office_id=world.office_id, service_codes=["insurance"])
 
