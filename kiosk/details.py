@@ -253,7 +253,8 @@ _KATAKANA_WORD = r"[\u30a1-\u30fa\u30fc-\u30fe・]+"
 _KATAKANA_READING = re.compile(rf"{_KATAKANA_WORD}(?:\u3000{_KATAKANA_WORD})*")
 _DASHES = re.compile(r"[-－‐―—─~〜～]")
 #: Control characters (NUL, escape…): no one types them; refused rather than silently dropped.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: U+FFFD too: a NUL echoed into a form comes back as it, and must be typed again as well.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]")
 
 
 def collapse_spaces(text: str, space: str = " ") -> str:
