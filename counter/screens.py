@@ -28,6 +28,7 @@ from markupsafe import escape
 from sqlmodel import Session
 
 from counter import queue, statuses, views
+from counter.board_view import BoardView, board_view
 from counter.models import Counter, Service
 from counter.topics import topic_of
 from counter.waits import WaitRange, queue_wait_range, wait_range, wait_words
@@ -117,7 +118,7 @@ def state_message(parts: dict[str, str], **extra: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def board_context(view: views.BoardView, second: str) -> dict[str, Any]:
+def board_context(view: BoardView, second: str) -> dict[str, Any]:
     """What the board fragment needs, with every text in Japanese and the second language."""
     codes = board_languages(second)
 
@@ -136,7 +137,7 @@ def board_context(view: views.BoardView, second: str) -> dict[str, Any]:
     }
 
 
-def board_calls(view: views.BoardView, second: str) -> list[dict[str, Any]]:
+def board_calls(view: BoardView, second: str) -> list[dict[str, Any]]:
     """The calls a board may still announce, oldest first, with what to say in each language."""
     codes = board_languages(second)
     calls = []
@@ -185,7 +186,8 @@ class BoardAudience(OfficeScreen):
         """One board message per second language, from one reading of the office."""
         payloads: dict[Any, str] = {}
         with read_session(app.state.engine) as session:
-            board_views = read_per_office(session, audiences, views.board_view)
+            read = partial(board_view, tz=app.state.settings.tz)
+            board_views = read_per_office(session, audiences, read)
             for audience in audiences:
                 view = board_views[audience.office_id]
                 html = render_fragment(app, "counter/_board_live.html", JAPANESE,

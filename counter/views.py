@@ -14,15 +14,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from counter import queue
 from counter.models import (
     Counter,
     CounterService,
-    Event,
-    EventKind,
     Office,
     Service,
     Task,
@@ -30,19 +27,14 @@ from counter.models import (
     Visit,
     VisitDetails,
 )
-from frontyard.database import plain_rows
 from frontyard.errors import NotFound
 from frontyard.i18n import gettext as _
 
-#: How many past calls the board lists.
-RECENT_CALLS = 8
 #: How many no-shows the terminal offers to return to the queue.
 NO_SHOW_LIMIT = 10
 #: How many waiting tickets a terminal lists: the next ones in line are those staff act on,
 #: and a busy office's whole queue would make every screen update heavy (the counts show all).
 TERMINAL_WAITING_LIMIT = 30
-#: Calls older than this are not spoken again after a board reconnects.
-SPEAK_WINDOW = timedelta(minutes=2)
 
 
 class Lamp(StrEnum):
@@ -90,83 +82,6 @@ def active_services(session: Session, office_id: int, *,
     if not include_inactive:
         statement = statement.where(col(Service.active).is_(True))
     return list(session.exec(statement.order_by(col(Service.sort_order), col(Service.id))).all())
-
-
-# ---------------------------------------------------------------------------------------------
-# Board
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One call or recall as the board lists and speaks it."""
-
-    event_id: int
-    task_id: int
-    ticket_number: str
-    counter_id: int
-    counter: Counter
-    service_id: int | None
-    at: datetime
-    recall: bool
-    still_called: bool  # the task is still waiting for its resident at that counter
-
-
-@dataclass(frozen=True)
-class BoardView:
-    """The lobby screen: numbers being called, the last calls, people waiting per service."""
-
-    office: Office
-    calling: list[queue.CallEntry]  # tasks called and not yet started, newest call first
-    counters: dict[int, Counter]
-    recent: list[CallRecord]  # the last calls, newest first (those calling now included)
-    services: list[Service]
-    waiting: dict[int, int]
-    to_speak: list[CallRecord]  # calls young enough to be announced, oldest first
-
-
-def board_view(session: Session, office_id: int, now: datetime) -> BoardView:
-    """Everything the call board shows, in a fixed number of queries."""
-    office = office_or_default(session, office_id)
-    counters = {counter.id: counter for counter in session.exec(
-        select(Counter).where(Counter.office_id == office_id))}
-    rows = plain_rows(session, _BOARD_CALLS, {"office_id": office_id})
-    records = [_record_from(row, counters[row.called_at_counter]) for row in rows]
-    recent: list[CallRecord] = []
-    for record in records:
-        # The history shows each ticket once, at its latest call.
-        if len(recent) < RECENT_CALLS and all(r.task_id != record.task_id for r in recent):
-            recent.append(record)
-    to_speak = sorted((record for record in records if now - record.at <= SPEAK_WINDOW),
-                      key=lambda record: (record.at, record.event_id))
-    services = active_services(session, office_id)
-    return BoardView(office=office, calling=queue.current_calls(session, office_id),
-                     counters=counters, recent=recent, services=services,  # type: ignore[arg-type]
-                     waiting=queue.waiting_counts(session, office_id, services),
-                     to_speak=to_speak)
-
-
-#: The office's last calls and recalls, newest first, as plain rows (prebuilt: this runs on
-#: every change in the office).
-_BOARD_CALLS = (
-    select(col(Event.id).label("event_id"), Event.at, Event.kind, Event.service_id,
-           col(Event.counter_id).label("called_at_counter"), col(Task.id).label("task_id"),
-           col(Task.state).label("task_state"), col(Task.counter_id).label("task_counter"),
-           Visit.ticket_number)
-    .join(Visit, col(Visit.id) == Event.visit_id)
-    .join(Task, col(Task.id) == Event.task_id)
-    .where(Event.office_id == bindparam("office_id"), col(Event.counter_id).is_not(None),
-           col(Event.kind).in_([EventKind.CALLED, EventKind.RECALLED]))
-    .order_by(col(Event.at).desc(), col(Event.id).desc()).limit(RECENT_CALLS * 4))
-
-
-def _record_from(row: Any, counter: Counter) -> CallRecord:
-    """A call from a row of `board_view`'s query and the counter it was made at."""
-    return CallRecord(
-        event_id=row.event_id, task_id=row.task_id, ticket_number=row.ticket_number,
-        counter_id=counter.id, counter=counter, service_id=row.service_id,  # type: ignore[arg-type]
-        at=row.at, recall=row.kind == EventKind.RECALLED,
-        still_called=row.task_state == TaskState.CALLED and row.task_counter == counter.id)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -248,9 +248,13 @@ class ManualEntry:
 # --- normalisation -------------------------------------------------------------------------
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ\u00c0-\u024f\u1e00-\u1eff]")
 _KATAKANA_WORD = r"[\u30a1-\u30fa\u30fc-\u30fe・]+"
 _KATAKANA_READING = re.compile(rf"{_KATAKANA_WORD}(?:\u3000{_KATAKANA_WORD})*")
 _DASHES = re.compile(r"[-－‐―—─~〜～]")
+#: Control characters (NUL, escape…): no one types them; refused rather than silently dropped.
+#: U+FFFD too: a NUL echoed into a form comes back as it, and must be typed again as well.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd]")
 
 
 def collapse_spaces(text: str, space: str = " ") -> str:
@@ -417,6 +421,10 @@ def _parse_fields(raw: Mapping[str, Any], names: Iterable[str], required: Iterab
         if not isinstance(given, str):
             errors[prefix + name] = _("Choose one of the options.")
             continue
+        if _CONTROL.search(given):
+            errors[prefix + name] = _("This entry contains a control character (such as NUL) "
+                                      "that cannot be used. Please type it again.")
+            continue
         try:
             values[name] = parsers[name](given)
         except (FieldInvalid, DateInputError) as error:
@@ -460,8 +468,15 @@ def validate_details(raw: Mapping[str, Any], *, required: Iterable[str] = (),
     return _validate(raw, required, today or date.today())
 
 
+def written_in_latin(name: Any) -> bool:
+    """A name in Latin letters (Nguyen Van An, José): it has no katakana reading to ask for."""
+    return isinstance(name, str) and bool(_LATIN.search(name)) and not _JAPANESE.search(name)
+
+
 def _validate(raw: Mapping[str, Any], required: Iterable[str], today: date | None) -> Details:
     """Parse every field; `today` None skips the checks that depend on the current date."""
+    if written_in_latin(raw.get("name")):  # foreign residents need not invent a katakana name
+        required = set(required) - {"furigana"}
     parsers = _parsers(today)
     errors: dict[str, str] = {}
     scalar = [name for name in DETAIL_FIELDS if name != "household_members"]

@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from counter import screens, views
+from counter.board_view import BoardView, board_view
 from counter.routes.common import REFUSED, _fanout, _in_thread, _int, _office_or_refuse
 from counter.screens import BoardAudience
 from frontyard import i18n
@@ -37,9 +38,11 @@ async def call_board(request: Request) -> Response:
     second = screens.second_language(request.query_params.get("lang"))
     office_id = _board_office_id(request)
 
-    def read(session: Session) -> views.BoardView:
+    tz = request.app.state.settings.tz
+
+    def read(session: Session) -> BoardView:
         office = views.office_or_default(session, office_id)
-        return views.board_view(session, office.id, utcnow())  # type: ignore[arg-type]
+        return board_view(session, office.id, utcnow(), tz)  # type: ignore[arg-type]
 
     view = await _in_thread(request, read)
     context = screens.board_context(view, second)

@@ -29,7 +29,7 @@ from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS, DetailsSource, ManualEntry, validate_details
 from kiosk.guide import Guide
 from kiosk.models import KioskSession
-from kiosk.routes.common import city_today, go
+from kiosk.routes.common import UNREADABLE_FORM, city_today, go, read_form
 from kiosk.routes.screens import KIOSK_ID, kiosk_page
 
 
@@ -118,7 +118,9 @@ async def kiosk_events(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_events_submit(request: Request) -> Response:
     """Record the chosen life events; none or unknown ones are refused in place."""
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:
+        return await unreadable(request, "events")
     chosen = [value for value in form.getlist("event") if isinstance(value, str)]
 
     def work(session: Session) -> tuple[Flow | None, str | None]:
@@ -141,10 +143,11 @@ async def kiosk_events_submit(request: Request) -> Response:
 
 
 def _questions_page(request: Request, state: Flow, guide: Guide, values: dict[str, list[str]],
-                    errors: dict[str, str] | None = None) -> Response:
+                    errors: dict[str, str] | None = None, form_error: Any = None) -> Response:
     return kiosk_page(request, "kiosk/questions.html", {
         "questions": guide.pending_questions, "values": values, "errors": errors or {},
-        "events": guide.life_events}, status_code=422 if errors else 200)
+        "events": guide.life_events, "form_error": form_error},
+        status_code=422 if errors or form_error else 200)
 
 
 @require_device(DeviceKind.KIOSK)
@@ -161,7 +164,9 @@ async def kiosk_questions(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_questions_submit(request: Request) -> Response:
     """Record the answers; an unanswered or invalid one is shown again with its message."""
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:
+        return await unreadable(request, "questions")
     values = _form_lists(form)
     asked = values.pop("asked", [])
 
@@ -213,7 +218,8 @@ async def kiosk_guide(request: Request) -> Response:
 
 
 def _details_page(request: Request, state: Flow, values: dict[str, Any],
-                  errors: dict[str, str] | None = None, extra_rows: int = 1) -> Response:
+                  errors: dict[str, str] | None = None, extra_rows: int = 1,
+                  form_error: Any = None) -> Response:
     assert state.guide is not None
     fields = state.guide.detail_fields
     return kiosk_page(request, "kiosk/details.html", {
@@ -228,8 +234,8 @@ def _details_page(request: Request, state: Flow, values: dict[str, Any],
         "required": flow.required_details(state.guide),
         "labels": FIELD_LABELS, "values": values, "errors": errors or {},
         "options": entry.choice_options(i18n.current_language().babel),
-        "date_fields": entry.DATE_FIELDS,
-    }, status_code=422 if errors else 200)
+        "date_fields": entry.DATE_FIELDS, "form_error": form_error,
+    }, status_code=422 if errors or form_error else 200)
 
 
 @require_device(DeviceKind.KIOSK)
@@ -247,7 +253,9 @@ async def kiosk_details(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_details_submit(request: Request) -> Response:
     """Check the details: errors next to their fields (nothing stored), else on to consent."""
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:
+        return await unreadable(request, "details")
     raw = entry.raw_from_form(form.multi_items())
     adding_row = form.get("action") == "add_row"
     today = city_today(request)
@@ -310,7 +318,9 @@ async def kiosk_confirm(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_issue(request: Request) -> Response:
     """Issue the ticket with the guide's procedures (and the details, if agreed to)."""
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:
+        return await unreadable(request, "confirm")
     without_details = form.get("without_details") == "1"
     consent = form.get("consent") == "yes"
     hub = request.app.state.hub
@@ -360,3 +370,20 @@ async def kiosk_ticket(request: Request) -> Response:
         "visit": visit, "guide": state.guide, "status_url": url,
         "service_names": state.service_names,
         "qr": flow.qr_data_url(url), "progress": progress})
+
+
+async def unreadable(request: Request, step: str) -> Response:
+    """A form that could not be read (a value of megabytes): its screen again, with the message
+    in the resident's language; the kiosk session and what it holds are kept."""
+    state, elsewhere = await load(request, step)
+    if elsewhere or state is None:
+        return go(elsewhere or "/kiosk")
+    if step == "events":
+        return _events_page(request, state, flow.chosen_events(state.kiosk),
+                            error=i18n.as_text(UNREADABLE_FORM))
+    if step == "questions" and state.guide is not None:
+        return _questions_page(request, state, state.guide, {}, form_error=UNREADABLE_FORM)
+    if step == "details":
+        known = flow.stored_details(state.kiosk) or details_source(request).read()
+        return _details_page(request, state, entry.form_values(known), form_error=UNREADABLE_FORM)
+    return _confirm_page(request, state, error=i18n.as_text(UNREADABLE_FORM))

@@ -22,7 +22,7 @@ from frontyard.transactions import in_transaction
 from frontyard.web import safe_next
 from kiosk import flow
 from kiosk.catalog import KIOSK_LOCALES, localized_html
-from kiosk.routes.common import NO_STORE, go
+from kiosk.routes.common import NO_STORE, go, read_form
 
 KIOSK_ID = "kiosk_id"
 DISPLAY = "kiosk_display"
@@ -71,7 +71,9 @@ async def kiosk_start(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_begin(request: Request) -> Response:
     """A language was chosen: begin a fresh session (or switch the current one's language)."""
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:  # only buttons here: a form too large to read is not the resident's
+        return go("/kiosk?keep=1" if KIOSK_ID in request.session else "/kiosk")
     locale = str(form.get("locale", ""))
     keep = form.get("keep") == "1"
     device = current_device(request)
@@ -100,8 +102,8 @@ async def kiosk_begin(request: Request) -> Response:
 @require_device(DeviceKind.KIOSK)
 async def kiosk_display(request: Request) -> Response:
     """Toggle larger text or high contrast for this kiosk session (JS calls it in place)."""
-    form = await request.form()
-    toggle = str(form.get("toggle", ""))
+    form = await read_form(request)
+    toggle = str(form.get("toggle", "")) if form is not None else ""
     if toggle not in DISPLAY_CLASSES:
         raise ValidationFailed(_("Unknown display setting."))
     display = set(request.session.get(DISPLAY, []))
