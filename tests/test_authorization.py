@@ -55,6 +55,11 @@ EXPECTED: dict[str, Access] = {
     "POST /logout": Access.PUBLIC,
     "GET /locale/{code}": Access.PUBLIC,
     "GET /device/pair/{code}": Access.PUBLIC,
+    "GET /device/pair": Access.PUBLIC,
+    "POST /device/pair": Access.PUBLIC,
+    # One's own password: anyone signed in.
+    "GET /account/password": Access.STAFF,
+    "POST /account/password": Access.STAFF,
     "GET /healthz": Access.PUBLIC,
     "GET /admin/audit": Access.ADMIN,
     "GET /admin/audit.csv": Access.ADMIN,
