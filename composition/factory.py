@@ -20,7 +20,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.device_pages
 import admin.routes
+import admin.user_pages
 import analytics.routes
 import counter.routes
 import kiosk.routes
@@ -61,6 +63,8 @@ def _routes() -> list[Route | Mount]:
         *web.routes,
         *account_pages.routes,
         *admin.routes.routes,
+        *admin.user_pages.routes,
+        *admin.device_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

@@ -63,6 +63,17 @@ EXPECTED: dict[str, Access] = {
     "GET /healthz": Access.PUBLIC,
     "GET /admin/audit": Access.ADMIN,
     "GET /admin/audit.csv": Access.ADMIN,
+    "GET /admin/users": Access.ADMIN,
+    "POST /admin/users": Access.ADMIN,
+    "GET /admin/users/{user_id:int}": Access.ADMIN,
+    "POST /admin/users/{user_id:int}": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/password": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/active": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/unlock": Access.ADMIN,
+    "GET /admin/devices": Access.ADMIN,
+    "POST /admin/devices": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
@@ -123,6 +134,7 @@ EXPECTED: dict[str, Access] = {
 PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task_id": "999999",
                "task_id:int": "999999", "counter_id:int": "999999", "office": "main",
                "action": "call", "path": "css/frontyard.css", "visit_id:int": "999999",
+               "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv"}
 
 
