@@ -13,6 +13,7 @@ from frontyard.audit import AuditEntry
 from frontyard.auth import Role, User
 from frontyard.database import session_scope
 from tests.conftest import PASSWORDS, log_in, make_client
+from tests.screens_support import office as office  # a fixture, used by name
 
 EN = {"Accept-Language": "en"}
 ROUTES = [("GET", "/admin/users"), ("POST", "/admin/users"), ("GET", "/admin/users/{id}"),
@@ -174,3 +175,23 @@ def test_admin_unlocks_a_locked_out_account(app, admin_client, engine, users):
         assert unlocked.status_code == 200 and "Locked out" not in unlocked.text
         log_in(person, target.username, PASSWORDS[Role.MANAGER])
     assert len(_audit(engine, "user_unlocked")) == 1
+
+
+def test_deactivation_closes_the_staff_terminal_at_once(app, engine, users, office):
+    """The deactivated person's open terminal socket is closed by the server."""
+    from starlette.websockets import WebSocketDisconnect
+
+    from tests.screens_support import open_counter, receive, receive_state
+
+    target = _user(engine, users[Role.STAFF])
+    with make_client(app) as browser:
+        log_in(browser, target.username, PASSWORDS[Role.STAFF])
+        open_counter(browser, office, "4", ["insurance"])
+        with browser.websocket_connect("/ws/counter") as terminal:
+            receive_state(terminal)
+            log_in(browser, users[Role.ADMIN], PASSWORDS[Role.ADMIN])  # same browser, admin
+            off = browser.post(f"/admin/users/{target.id}/active", data={"active": "0"})
+            assert off.status_code == 200
+            with pytest.raises(WebSocketDisconnect):
+                while True:
+                    receive(terminal)
