@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 # Every table must be known before any command writes a row (a device row refers to an office).
 import composition.schema  # noqa: F401
-from composition import wiring
+from composition import cli_accounts, wiring
 from frontyard import database
 from frontyard.auth import DeviceKind, Role, create_device, create_user
 from frontyard.settings import Settings
@@ -166,7 +166,11 @@ def device_add(name: str, kind: str, office: str | None) -> None:
     else:
         click.echo(f"Office: {chosen.code}")
     click.echo(f"Token (send as 'Authorization: Bearer …'): {token}")
-    click.echo(f"Pairing link (open once on the device): {settings.base_url}/device/pair/{code}")
+    click.echo(f"Pairing link (open on the device and confirm): "
+               f"{settings.base_url}/device/pair/{code}")
+
+
+cli_accounts.register(user, device)
 
 
 def _device_office(offices, code: str | None):  # type: ignore[no-untyped-def]

@@ -20,8 +20,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.device_pages
 import admin.pages
 import admin.routes
+import admin.user_pages
 import analytics.routes
 import counter.routes
 import kiosk.routes
@@ -29,7 +31,7 @@ from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, database, web
+from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -61,8 +63,11 @@ def _routes() -> list[Route | Mount]:
     """Every area's routes, mounted in one place."""
     return [
         *web.routes,
+        *account_pages.routes,
         *admin.routes.routes,
         *admin.pages.routes,
+        *admin.user_pages.routes,
+        *admin.device_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,
@@ -142,6 +147,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         in_flight: set[asyncio.Future[Any]] = set()
         chores = [asyncio.create_task(_purge_hourly(settings, engine, in_flight),
                                       name="frontyard-purge")]
+        following = asyncio.Event()
+        chores.append(asyncio.create_task(
+            revocation.follow(hub, app.state.fanout, app.state.login_throttle, following),
+            name="frontyard-revocations"))
+        await following.wait()  # subscribed before the first request can revoke anything
         if engine.dialect.name == "sqlite":
             chores.append(asyncio.create_task(_checkpoint_often(engine, in_flight),
                                               name="frontyard-checkpoint"))

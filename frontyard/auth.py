@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Column
+from sqlalchemy import Column, or_, update
+from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from frontyard.database import UTCDateTime, enum_column, utcnow
@@ -55,6 +56,10 @@ class User(SQLModel, table=True):
     password_hash: str
     role: Role = Field(default=Role.STAFF, sa_column=enum_column(Role))
     active: bool = True
+    #: Raised to end every session of the user at once (deactivation, an admin's reset).
+    session_version: int = 0
+    #: Set by a temporary password: the next sign-in must choose a new one first.
+    must_change_password: bool = False
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -73,6 +78,7 @@ class Device(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 def hash_password(password: str) -> str:
@@ -93,6 +99,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_epoch(user: User) -> str:
+    """What a session remembers of its user; a password change or a new session version
+    (deactivation, an admin's reset) changes it, which ends every older session."""
+    return f"{user.session_version}:{user.password_hash[-16:]}"
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None."""
     user = session.exec(select(User).where(User.username == username)).first()
@@ -110,12 +122,29 @@ def create_user(session: Session, username: str, password: str, role: Role, **ex
     return user
 
 
+#: Pairing codes are typed in from the admin page: no letters that look alike (0/O, 1/I/L).
+PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_pairing_code() -> str:
+    """A one-time code such as `K7MQ-X2PA-9HZT-CW4E` (about 79 bits: not guessable)."""
+    chars = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(16))
+    return "-".join(chars[i:i + 4] for i in range(0, 16, 4))
+
+
+def _code_hashes(code: str) -> list[str]:
+    """Hashes a typed code may match: as typed (older links) and without case, spaces and dashes."""
+    typed = "".join(code.split()).replace("-", "").upper()
+    plain = "-".join(typed[i:i + 4] for i in range(0, len(typed), 4))
+    return [hash_token(code), hash_token(plain)]
+
+
 def create_device(
     session: Session, name: str, kind: DeviceKind, office_id: int | None = None
 ) -> tuple[Device, str, str]:
     """Add a device; returns it with its token and a one-time pairing code (shown once)."""
     token = secrets.token_urlsafe(32)
-    pairing_code = secrets.token_urlsafe(24)
+    pairing_code = new_pairing_code()
     device = Device(
         name=name,
         kind=kind,
@@ -128,18 +157,50 @@ def create_device(
     return device, token, pairing_code
 
 
+def renew_device(session: Session, device: Device) -> tuple[str, str]:
+    """Give the device a new token and pairing code; the old ones die (a re-pair)."""
+    token, code = secrets.token_urlsafe(32), new_pairing_code()
+    device.token_hash, device.pairing_code_hash = hash_token(token), hash_token(code)
+    device.revoked = False
+    session.add(device)
+    return token, code
+
+
 def device_for_token(session: Session, token: str) -> Device | None:
     """The live device holding this token, or None."""
     device = session.exec(select(Device).where(Device.token_hash == hash_token(token))).first()
     return device if device and not device.revoked else None
 
 
+def note_seen(engine: Engine, device: Device, every: float) -> None:
+    """Record that the device made a request, at most once every `every` seconds (a device
+    polling each second must not cost a write each second)."""
+    now = utcnow()
+    if device.last_seen_at is not None and (now - device.last_seen_at).total_seconds() < every:
+        return
+    stale = now - timedelta(seconds=every)
+    with engine.begin() as connection:  # one guarded UPDATE: concurrent workers write once
+        connection.execute(
+            update(Device).where(
+                Device.id == device.id,  # type: ignore[arg-type]
+                or_(Device.last_seen_at.is_(None), Device.last_seen_at < stale))  # type: ignore[union-attr,operator]
+            .values(last_seen_at=now))
+    device.last_seen_at = now
+
+
+def device_for_pairing_code(session: Session, code: str) -> Device | None:
+    """The live device waiting to be paired with this code (the code stays unused)."""
+    if not code.strip() or len(code) > 64:
+        return None
+    device = session.exec(select(Device).where(
+        Device.pairing_code_hash.in_(_code_hashes(code)))).first()  # type: ignore[union-attr]
+    return device if device and not device.revoked else None
+
+
 def redeem_pairing_code(session: Session, code: str) -> tuple[Device, str] | None:
     """Exchange a one-time pairing code for the device and a fresh token (the old one dies)."""
-    device = session.exec(
-        select(Device).where(Device.pairing_code_hash == hash_token(code))
-    ).first()
-    if device is None or device.revoked:
+    device = device_for_pairing_code(session, code)
+    if device is None:
         return None
     token = secrets.token_urlsafe(32)
     device.token_hash = hash_token(token)
@@ -186,3 +247,19 @@ class LoginThrottle:
         not wipe the trail of an address that tried many others.
         """
         self._pair.reset((username.lower(), address))
+
+    def is_account_locked(self, username: str) -> bool:
+        """Whether failures keep this account from signing in, from anywhere or some address."""
+        account = username.lower()
+        return self._account.retry_after(account) > 0 or self._pair.waiting(
+            lambda key: isinstance(key, tuple) and key[0] == account)
+
+    def unlock(self, username: str) -> None:
+        """Forget every failure counted against this account (an admin's unlock).
+
+        The address windows are kept: they belong to the machines that tried, not to the
+        account, and an admin's unlock must not help a guesser try other accounts.
+        """
+        account = username.lower()
+        self._account.reset(account)
+        self._pair.reset_where(lambda key: isinstance(key, tuple) and key[0] == account)

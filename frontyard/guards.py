@@ -12,11 +12,23 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 
-from frontyard.auth import Device, DeviceKind, Role, User, device_for_token
+from frontyard.auth import (
+    Device,
+    DeviceKind,
+    Role,
+    User,
+    device_for_token,
+    note_seen,
+    session_epoch,
+)
 from frontyard.database import read_session
 from frontyard.i18n import gettext as _
 
 DEVICE_COOKIE = "fy_device"
+#: Where a person with a temporary password must go before anything else.
+PASSWORD_PATH = "/account/password"
+#: A device's last-seen time is written at most this often (seconds): one write a minute.
+SEEN_EVERY = 60
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -35,9 +47,9 @@ def current_user(connection: HTTPConnection) -> User | None:
         with read_session(connection.app.state.engine) as session:
             user = session.get(User, user_id)
         if user is not None and (
-            not user.active or connection.session.get("auth_epoch") != user.password_hash[-16:]
+            not user.active or connection.session.get("auth_epoch") != session_epoch(user)
         ):
-            user = None  # deactivated, or the password changed since this session began
+            user = None  # deactivated, or the password or session version changed since
     connection.state.user = user
     return user
 
@@ -59,8 +71,15 @@ def current_device(connection: HTTPConnection) -> Device | None:
     if token:
         with read_session(connection.app.state.engine) as session:
             device = device_for_token(session, token)
+        if device is not None:
+            note_seen(connection.app.state.engine, device, SEEN_EVERY)
     connection.state.device = device
     return device
+
+
+def _password_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{PASSWORD_PATH}?next={quote(target)}", status_code=303)
 
 
 def _login_redirect(request: Request) -> Response:
@@ -79,6 +98,10 @@ def require_role(role: Role) -> Callable[[Endpoint], Endpoint]:
                 if request.url.path.startswith("/api/"):
                     raise HTTPException(401, _("Please sign in."))
                 return _login_redirect(request)
+            if user.must_change_password and request.url.path != PASSWORD_PATH:
+                if request.url.path.startswith("/api/"):
+                    raise HTTPException(403, _("Choose a new password first."))
+                return _password_redirect(request)
             if not user.role.includes(role):
                 raise HTTPException(403)
             return await endpoint(request)
@@ -97,7 +120,10 @@ def require_device(kind: DeviceKind) -> Callable[[Endpoint], Endpoint]:
             device = current_device(request)
             if device is not None and device.kind == kind:
                 return await endpoint(request)
-            if current_user(request) is not None:
+            user = current_user(request)
+            if user is not None and user.must_change_password:
+                return _password_redirect(request)
+            if user is not None:
                 return await endpoint(request)
             presented_token = device_token(request) is not None
             if not presented_token and not request.url.path.startswith("/api/"):
@@ -113,7 +139,7 @@ def sign_in(request: Request, user: User) -> None:
     """Start a fresh session for the user (a new session defeats fixation)."""
     request.session.clear()
     request.session["user_id"] = user.id
-    request.session["auth_epoch"] = user.password_hash[-16:]
+    request.session["auth_epoch"] = session_epoch(user)
 
 
 def sign_out(request: Request) -> None:

@@ -108,12 +108,14 @@ def same_origin(websocket: WebSocket, trusted: Sequence[str] = ()) -> bool:
 class Channel:
     """One connected socket: its audience, mailbox and liveness."""
 
-    __slots__ = ("audience", "closed", "control", "last_seen", "ping_slot", "sending", "seq",
-                 "state", "wakeup", "websocket")
+    __slots__ = ("audience", "closed", "control", "last_seen", "owner", "ping_slot", "sending",
+                 "seq", "state", "wakeup", "websocket")
 
-    def __init__(self, websocket: WebSocket, audience: Hashable, ping_slot: int = 0) -> None:
+    def __init__(self, websocket: WebSocket, audience: Hashable, ping_slot: int = 0,
+                 owner: str | None = None) -> None:
         self.websocket = websocket
         self.audience = audience
+        self.owner = owner  # who opened it ("device:3", "user:5"): revoking them closes it
         self.ping_slot = ping_slot  # which of the heartbeat's slices pings this socket
         self.state: str | None = None  # the newest state not yet sent
         self.seq = 0  # the version of the newest state offered
@@ -167,9 +169,9 @@ class Fanout:
 
     # -- sockets -----------------------------------------------------------------------------
 
-    async def serve(self, websocket: WebSocket, audience: Any) -> None:
+    async def serve(self, websocket: WebSocket, audience: Any, owner: str | None = None) -> None:
         """Run an accepted socket for `audience` until either side closes it."""
-        channel = Channel(websocket, audience, next(self._ping_slots))
+        channel = Channel(websocket, audience, next(self._ping_slots), owner)
         self._channels.setdefault(audience, set()).add(channel)
         reader = asyncio.create_task(self._read(channel))
         try:
@@ -431,6 +433,16 @@ class Fanout:
                     channel.close()
                 elif now - channel.last_seen >= silent_for:
                     channel.push(PING)
+
+    def close_owned(self, owner: str) -> int:
+        """Close every socket `owner` opened (a revoked device, a deactivated user)."""
+        closed = 0
+        for sockets in list(self._channels.values()):
+            for channel in list(sockets):
+                if channel.owner == owner:
+                    channel.close()
+                    closed += 1
+        return closed
 
     def socket_count(self) -> int:
         """How many sockets are connected to this process."""

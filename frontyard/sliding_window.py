@@ -75,6 +75,19 @@ class SlidingWindow:
         with self._lock:
             self._hits.pop(key, None)
 
+    def reset_where(self, matches: Callable[[Hashable], bool]) -> None:
+        """Forget every hit of the keys `matches` accepts."""
+        with self._lock:
+            for key in [key for key in self._hits if matches(key)]:
+                del self._hits[key]
+
+    def waiting(self, matches: Callable[[Hashable], bool]) -> bool:
+        """Whether any key `matches` accepts must wait before its next hit."""
+        with self._lock:
+            now = self._clock()
+            return any(self._wait(self._recent(key, now), now) > 0
+                       for key in list(self._hits) if matches(key))
+
     def __len__(self) -> int:
         """How many keys are remembered (tests check that memory stays bounded)."""
         return len(self._hits)

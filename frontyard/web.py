@@ -86,13 +86,44 @@ async def choose_locale(request: Request) -> Response:
     return response
 
 
+def _pair_page(request: Request, code: str, error: str | None = None,
+               status_code: int = 200) -> Response:
+    """The pairing form: the code (typed in or from the link) and one button that pairs."""
+    device = None
+    if code and error is None:
+        with db(request) as session:
+            device = auth.device_for_pairing_code(session, code)
+        if device is None:
+            error, status_code = _("This pairing code is not valid or was used already. Ask "
+                                   "an administrator for a new one."), 404
+    return render(request, "auth/pair.html", {"code": code, "device": device, "error": error},
+                  status_code=status_code)
+
+
+async def pair_form(request: Request) -> Response:
+    """Where a new screen's operator types the code shown on the admin page."""
+    return _pair_page(request, "")
+
+
+async def pair_confirm(request: Request) -> Response:
+    """A pairing link only shows what it would pair: a link preview in a chat or mail opens
+    it with a GET, and must not use the code up."""
+    return _pair_page(request, request.path_params["code"][:MAX_FIELD])
+
+
 async def pair_device(request: Request) -> Response:
-    """Turn a one-time pairing link into a long-lived device cookie."""
-    with db(request) as session:
-        paired = auth.redeem_pairing_code(session, request.path_params["code"])
-        session.commit()
+    """Use a one-time pairing code up (a POST): this browser becomes the device."""
+    form = await request.form()
+    code = str(form.get("code", ""))[:MAX_FIELD].strip()
+    paired = None
+    if code:
+        with db(request) as session:
+            paired = auth.redeem_pairing_code(session, code)
+            session.commit()
     if paired is None:
-        raise HTTPException(404)
+        error = (_("This pairing code is not valid or was used already. Ask an administrator "
+                   "for a new one.") if code else _("Enter the pairing code."))
+        return _pair_page(request, code, error, status_code=422)
     device, token = paired
     target = "/kiosk" if device.kind == auth.DeviceKind.KIOSK else "/board"
     response = RedirectResponse(target, status_code=303)
@@ -124,7 +155,9 @@ routes = [
     Route("/login", login_submit, methods=["POST"]),
     Route("/logout", logout, methods=["POST"], name="logout"),
     Route("/locale/{code}", choose_locale, name="choose_locale"),
-    Route("/device/pair/{code}", pair_device, name="pair_device"),
+    Route("/device/pair", pair_form, methods=["GET"], name="pair_form"),
+    Route("/device/pair", pair_device, methods=["POST"], name="pair_device"),
+    Route("/device/pair/{code}", pair_confirm, methods=["GET"], name="pair_confirm"),
     Route("/healthz", healthz, name="healthz"),
     Route("/livez", livez, name="livez"),
 ]

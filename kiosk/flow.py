@@ -8,8 +8,6 @@ is held here, server-side, and the personal details leave the row when the ticke
 
 from __future__ import annotations
 
-import base64
-import io
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -17,8 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -27,6 +23,7 @@ from counter.models import Office, Visit
 from frontyard.database import utcnow
 from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
+from frontyard.qr import qr_data_url  # noqa: F401  (the ticket's QR code, from the core)
 from kiosk.catalog import (
     KIOSK_LOCALES,
     Catalog,
@@ -256,11 +253,3 @@ def status_url(base_url: str, status_token: str) -> str:
     return f"{base_url.rstrip('/')}/status/{status_token}"
 
 
-def qr_data_url(text: str) -> str:
-    """A QR code of `text` as an SVG `data:` URL (the CSP allows data: images, not inline SVG
-    styles), deterministic so tests can compare it."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10,
-                        border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -55,6 +55,11 @@ EXPECTED: dict[str, Access] = {
     "POST /logout": Access.PUBLIC,
     "GET /locale/{code}": Access.PUBLIC,
     "GET /device/pair/{code}": Access.PUBLIC,
+    "GET /device/pair": Access.PUBLIC,
+    "POST /device/pair": Access.PUBLIC,
+    # One's own password: anyone signed in.
+    "GET /account/password": Access.STAFF,
+    "POST /account/password": Access.STAFF,
     "GET /healthz": Access.PUBLIC,
     "GET /livez": Access.PUBLIC,
     "GET /admin/audit": Access.ADMIN,
@@ -68,6 +73,17 @@ EXPECTED: dict[str, Access] = {
                     "/admin/offices/{code}/services/{service}",
                     "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
        for method in ("GET", "POST")},
+    "GET /admin/users": Access.ADMIN,
+    "POST /admin/users": Access.ADMIN,
+    "GET /admin/users/{user_id:int}": Access.ADMIN,
+    "POST /admin/users/{user_id:int}": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/password": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/active": Access.ADMIN,
+    "POST /admin/users/{user_id:int}/unlock": Access.ADMIN,
+    "GET /admin/devices": Access.ADMIN,
+    "POST /admin/devices": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
@@ -128,6 +144,7 @@ EXPECTED: dict[str, Access] = {
 PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task_id": "999999",
                "task_id:int": "999999", "counter_id:int": "999999", "office": "main",
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
+               "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
                "service": "new", "number": "new", "username": "nobody"}
 

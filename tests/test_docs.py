@@ -68,3 +68,24 @@ def test_every_module_and_name_the_docs_name_imports():
                     broken.append(f"{doc.name}: {name}")
                 break
     assert not broken, broken
+
+
+def test_every_command_is_documented_in_the_readme():
+    """Each `frontyard` command (and subcommand) has a row in README's command table."""
+    import click
+
+    from composition.cli import main
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`(frontyard [a-z][a-z -]*?)(?: [A-Z\[]|`)", readme))
+
+    def names(group: click.Group, prefix: str) -> set[str]:
+        found = set()
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found |= names(command, f"{prefix} {name}")
+            else:
+                found.add(f"{prefix} {name}")
+        return found
+
+    assert names(main, "frontyard") <= documented

@@ -233,19 +233,43 @@ def test_healthz_reports_database(client):
 
 
 def test_device_pairing_link_sets_cookie_once(app, engine):
-    """A pairing link works once and sets a long-lived HttpOnly device cookie."""
+    """A pairing link only asks (a link preview's GET uses nothing up); its POST pairs once and
+    sets a long-lived HttpOnly device cookie."""
     from frontyard.auth import DeviceKind, create_device
     from frontyard.database import session_scope
 
     with session_scope(engine) as session:
         _, _, code = create_device(session, "lobby-kiosk", DeviceKind.KIOSK)
     with make_client(app) as client:
-        response = client.get(f"/device/pair/{code}", follow_redirects=False)
+        for _ in range(2):  # a chat's link preview, then the person
+            asked = client.get(f"/device/pair/{code}", headers={"Accept-Language": "en"})
+            assert asked.status_code == 200 and "lobby-kiosk" in asked.text
+            assert "set-cookie" not in asked.headers
+        response = client.post("/device/pair", data={"code": code}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/kiosk"
         cookie = response.headers["set-cookie"].lower()
         assert "fy_device=" in cookie and "httponly" in cookie
         assert client.get("/kiosk", follow_redirects=False).status_code == 200
         assert client.get(f"/device/pair/{code}", follow_redirects=False).status_code == 404
+        again = client.post("/device/pair", data={"code": code},
+                            headers={"Accept-Language": "en"}, follow_redirects=False)
+        assert again.status_code == 422 and "not valid or was used already" in again.text
+
+
+def test_pairing_code_typed_in_any_case_with_spaces(app, engine):
+    """The code from the admin page may be typed in lower case, with spaces for dashes."""
+    from frontyard.auth import DeviceKind, create_device
+    from frontyard.database import session_scope
+
+    with session_scope(engine) as session:
+        _, _, code = create_device(session, "hall-board", DeviceKind.BOARD)
+    typed = code.lower().replace("-", " ")
+    with make_client(app) as client:
+        assert client.get("/device/pair").status_code == 200
+        empty = client.post("/device/pair", data={"code": " "}, headers={"Accept-Language": "en"})
+        assert empty.status_code == 422 and "Enter the pairing code." in empty.text
+        response = client.post("/device/pair", data={"code": typed}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/board"
 
 
 def test_device_token_header_opens_kiosk_but_not_board(app, engine):

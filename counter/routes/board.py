@@ -21,6 +21,7 @@ from frontyard.auth import DeviceKind
 from frontyard.database import utcnow
 from frontyard.guards import current_device, current_user, require_device
 from frontyard.live import same_origin
+from frontyard.revocation import device_owner
 from frontyard.templating import render
 
 
@@ -70,7 +71,9 @@ async def board_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     second = screens.second_language(websocket.query_params.get("lang"))
-    await _fanout(websocket).serve(websocket, BoardAudience(office.id, second))
+    device = current_device(websocket)
+    owner = device_owner(device.id) if device and device.id else None  # type: ignore[arg-type]
+    await _fanout(websocket).serve(websocket, BoardAudience(office.id, second), owner=owner)
 
 
 routes = [Route("/board", call_board, name="call_board")]

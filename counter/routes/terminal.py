@@ -29,6 +29,7 @@ from frontyard.guards import current_user, require_role
 from frontyard.i18n import gettext as _
 from frontyard.live import same_origin
 from frontyard.realtime import announce
+from frontyard.revocation import user_owner
 from frontyard.templating import render
 
 
@@ -290,7 +291,7 @@ async def terminal_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     audience = TerminalAudience(counter.office_id, counter.id, i18n.current_locale())
-    await _fanout(websocket).serve(websocket, audience)
+    await _fanout(websocket).serve(websocket, audience, owner=user_owner(user.id))  # type: ignore[arg-type]
 
 
 routes = [

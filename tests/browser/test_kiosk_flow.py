@@ -44,6 +44,7 @@ def pair_kiosk(page, live_server: LiveServer) -> None:  # type: ignore[no-untype
         _, _, code = create_device(session, f"kiosk-{secrets.token_hex(4)}", DeviceKind.KIOSK,
                                    office_id=office.id)
     page.goto(f"{live_server.url}/device/pair/{code}")
+    page.get_by_role("button").last.click()  # the link only asks; the button pairs
     page.wait_for_url(f"{live_server.url}/kiosk")
 
 

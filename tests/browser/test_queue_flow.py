@@ -51,7 +51,9 @@ def test_issue_call_board_announces_and_phone_shows_counter(browser, live_server
     lobby = browser.new_context(locale="en-US")
     lobby.add_init_script(SPEECH_STUB)
     board = lobby.new_page()
-    board.goto(live_server.pairing_links["demo-board"])  # pairs the device, then /board
+    board.goto(live_server.pairing_links["demo-board"])  # asks; its button pairs the device
+    board.get_by_role("button").last.click()
+    board.wait_for_url(f"{live_server.url}/board")
     board.goto(f"{live_server.url}/board?lang=en")
     board.wait_for_function(CONNECTED)
 
