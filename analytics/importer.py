@@ -22,9 +22,10 @@ from datetime import date, datetime
 from typing import Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Connection, insert, select, tuple_
 from sqlmodel import Session
 
+from analytics.bulk_insert import BulkInsert
 from analytics.import_order import counter_order, drop_repeats, is_counter_row, visit_order
 from analytics.import_rows import (
     COLUMNS,
@@ -50,6 +51,7 @@ from analytics.rollups import (
 )
 from analytics.timeline import COUNTER_KINDS, visit_facts
 from counter.models import Event, EventKind, Task, TaskState, Visit
+from frontyard.database import NUL_CHECKED
 from frontyard.i18n import gettext as _
 
 __all__ = ["COLUMNS", "MAX_BYTES", "ImportRejected", "ImportResult", "Problem", "import_events"]
@@ -206,6 +208,7 @@ class _Writer:
         self.deltas: Deltas = defaultdict(Counter)
         self.events = 0
         self.repeats: list[tuple[int, int]] = []
+        self.inserts: _EventInsert | None = None
 
     def add_visit(self, visit: _Visit, rows: list[Row]) -> None:
         """Queue one visit's rows; write the batch when it is full."""
@@ -221,30 +224,31 @@ class _Writer:
             return
         connection = self.session.connection()
         # Ids come back matched by a unique column, not by position: keeping the order would
-        # make SQLite insert one row per statement.
+        # make SQLite insert one row per statement. Every text was checked for NUL on reading.
         values = [_visit_values(visit, rows, self.zone) for visit, rows in self.batch]
         visit_ids = dict(connection.execute(
-            insert(Visit).returning(Visit.status_token, Visit.id), values).all())  # type: ignore[arg-type]
+            insert(Visit).returning(Visit.status_token, Visit.id)  # type: ignore[arg-type]
+            .execution_options(**{NUL_CHECKED: True}), values).all())
         tasks: dict[tuple[int, int], tuple[str, dict[str, Any]]] = {}
         for (visit, rows), visit_row in zip(self.batch, values, strict=True):
             visit.id = visit_ids[visit_row["status_token"]]
             tasks |= _task_values(visit.id, rows)
         task_ids = dict(((visit_id, position), task_id) for task_id, visit_id, position in
                         connection.execute(insert(Task).returning(
-                            Task.id, Task.visit_id, Task.position),  # type: ignore[arg-type]
+                            Task.id, Task.visit_id, Task.position)  # type: ignore[arg-type]
+                            .execution_options(**{NUL_CHECKED: True}),
                             [task for _key, task in tasks.values()])) if tasks else {}
         by_key = {(visit_id, key): task_ids[(visit_id, position)]
                   for (visit_id, position), (key, _task) in tasks.items()}
-        events: list[dict[str, Any]] = []
+        if self.inserts is None:
+            self.inserts = _EventInsert(connection)
+        events: list[tuple[Any, ...]] = []
         for visit, rows in self.batch:
-            logged = [_logged(len(events) + index, row, visit.id,
-                              by_key.get((visit.id, task_key(row))))
+            logged = [_logged(index, row, visit.id, by_key.get((visit.id, task_key(row))))
                       for index, row in enumerate(rows)]
-            events += [entry._asdict() for entry in logged]
+            events += map(self.inserts.values, logged)
             fact_deltas(visit_facts(logged), self.zone, 1, self.deltas)
-        for entry in events:
-            del entry["id"]
-        connection.execute(insert(Event), events)
+        self.inserts.insert(events)
         self.events += len(events)
         self.batch.clear()
 
@@ -268,6 +272,24 @@ class _Writer:
         self.repeats.sort()
 
 
+class _EventInsert(BulkInsert):
+    """The events of a batch of visits, as driver values."""
+
+    def __init__(self, connection: Connection) -> None:
+        """The columns of `_Logged` but the id; the values that repeat, processed once."""
+        super().__init__(connection, Event.__table__, _Logged._fields[1:])  # type: ignore[attr-defined]
+        self.at = self.processor("at")
+        kind = self.processor("kind")
+        self.kinds = {member: kind(member) for member in EventKind}
+        self.data = self.processor("data")
+        self.imported = self.data(_IMPORTED)
+
+    def values(self, event: _Logged) -> tuple[Any, ...]:
+        """One event's row."""
+        return (self.at(event.at), self.kinds[event.kind], *event[3:10],
+                self.imported if event.data == _IMPORTED else self.data(event.data))
+
+
 def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | None:
     """Whether the counter was open just before the earliest of these rows (None: no event)."""
     earliest = min(row.at for row in rows)
@@ -278,9 +300,13 @@ def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | N
     return None if kind is None else kind is not EventKind.COUNTER_CLOSED
 
 
+#: The data of every imported event (a counter's opening adds its services).
+_IMPORTED = {"imported": True}
+
+
 def _logged(index: int, row: Row, visit_id: int | None, task_id: int | None) -> _Logged:
     """The event a row becomes."""
-    data: dict[str, Any] = {"imported": True}
+    data: dict[str, Any] = dict(_IMPORTED)
     if row.kind in (EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES):
         data["service_ids"] = list(row.service_ids)
     service_id = row.service_ids[0] if row.service_ids and row.kind not in COUNTER_KINDS \
