@@ -17,6 +17,9 @@ from sqlalchemy import Connection, Table
 
 from frontyard.database import NUL_CHECKED
 
+#: Parameters per statement: SQLite allows 32,766, PostgreSQL 65,535.
+_MAX_PARAMETERS = 30_000
+
 
 class BulkInsert:
     """One table's insert of these columns, rows given as tuples of driver values."""
@@ -29,18 +32,21 @@ class BulkInsert:
         quote = dialect.identifier_preparer
         names = ", ".join(quote.format_column(column) for column in self.columns)
         self.copy = dialect.name == "postgresql"
-        if self.copy:
-            self.statement = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"
-        else:
-            marks = ", ".join(["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns))
-            self.statement = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES ({marks})"
+        self.into = f"{quote.format_table(table)} ({names})"
+        self.marks = "({})".format(", ".join(
+            ["?" if dialect.paramstyle == "qmark" else "%s"] * len(columns)))
+        self.processors = [column.type._cached_bind_processor(dialect) or _same
+                           for column in self.columns]
 
     def processor(self, name: str) -> Callable[[Any], Any]:
         """What the column's type makes of a value for the driver (timestamps in UTC, enums as
         their values, JSON as text)."""
-        column = next(column for column in self.columns if column.name == name)
-        process = column.type._cached_bind_processor(self.connection.dialect)
-        return _same if process is None else process
+        return self.processors[[column.name for column in self.columns].index(name)]
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """A row from its values by column name, each processed."""
+        return tuple(process(values[column.name])
+                     for column, process in zip(self.columns, self.processors, strict=True))
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert the rows (values in the order of the columns, processed)."""
@@ -48,12 +54,27 @@ class BulkInsert:
             return
         if self.copy:
             with self.connection.connection.driver_connection.cursor() as cursor, \
-                    cursor.copy(self.statement) as copy:
+                    cursor.copy(f"COPY {self.into} FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            self.connection.exec_driver_sql(self.statement, rows,
+            self.connection.exec_driver_sql(f"INSERT INTO {self.into} VALUES {self.marks}", rows,
                                             execution_options={NUL_CHECKED: True})
+
+    def insert_returning(self, rows: list[tuple[Any, ...]], *returning: str
+                         ) -> list[tuple[Any, ...]]:
+        """Insert the rows with multi-row statements; the `returning` columns of each row, in
+        no particular order (SQLite does not keep it)."""
+        found: list[tuple[Any, ...]] = []
+        per_statement = _MAX_PARAMETERS // len(self.columns)
+        names = ", ".join(map(self.connection.dialect.identifier_preparer.quote, returning))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            found += self.connection.exec_driver_sql(
+                f"INSERT INTO {self.into} VALUES {', '.join([self.marks] * len(chunk))} "
+                f"RETURNING {names}", tuple(value for row in chunk for value in row),
+                execution_options={NUL_CHECKED: True}).all()
+        return found
 
 
 def _same(value: Any) -> Any:

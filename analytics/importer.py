@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 from sqlmodel import Session
 
 from analytics.bulk_insert import BulkInsert
@@ -51,7 +51,6 @@ from analytics.rollups import (
 )
 from analytics.timeline import COUNTER_KINDS, visit_facts
 from counter.models import Event, EventKind, Task, TaskState, Visit
-from frontyard.database import NUL_CHECKED
 from frontyard.i18n import gettext as _
 
 __all__ = ["COLUMNS", "MAX_BYTES", "ImportRejected", "ImportResult", "Problem", "import_events"]
@@ -208,7 +207,7 @@ class _Writer:
         self.deltas: Deltas = defaultdict(Counter)
         self.events = 0
         self.repeats: list[tuple[int, int]] = []
-        self.inserts: _EventInsert | None = None
+        self.inserts: _Inserts | None = None
 
     def add_visit(self, visit: _Visit, rows: list[Row]) -> None:
         """Queue one visit's rows; write the batch when it is full."""
@@ -222,33 +221,30 @@ class _Writer:
         """Insert the batch's visits, tasks and events; count their facts."""
         if not self.batch:
             return
-        connection = self.session.connection()
-        # Ids come back matched by a unique column, not by position: keeping the order would
-        # make SQLite insert one row per statement. Every text was checked for NUL on reading.
+        if self.inserts is None:
+            self.inserts = _Inserts(self.session.connection())
+        inserts = self.inserts
+        # Ids come back matched by a unique column, not by position: SQLite does not keep it.
         values = [_visit_values(visit, rows, self.zone) for visit, rows in self.batch]
-        visit_ids = dict(connection.execute(
-            insert(Visit).returning(Visit.status_token, Visit.id)  # type: ignore[arg-type]
-            .execution_options(**{NUL_CHECKED: True}), values).all())
+        visit_ids = dict(inserts.visits.insert_returning(
+            [inserts.visits.row(visit_row) for visit_row in values], "status_token", "id"))
         tasks: dict[tuple[int, int], tuple[str, dict[str, Any]]] = {}
         for (visit, rows), visit_row in zip(self.batch, values, strict=True):
             visit.id = visit_ids[visit_row["status_token"]]
             tasks |= _task_values(visit.id, rows)
-        task_ids = dict(((visit_id, position), task_id) for task_id, visit_id, position in
-                        connection.execute(insert(Task).returning(
-                            Task.id, Task.visit_id, Task.position)  # type: ignore[arg-type]
-                            .execution_options(**{NUL_CHECKED: True}),
-                            [task for _key, task in tasks.values()])) if tasks else {}
+        task_ids = {(visit_id, position): task_id for task_id, visit_id, position in
+                    inserts.tasks.insert_returning([inserts.tasks.row(task) for _key, task in
+                                                    tasks.values()], "id", "visit_id",
+                                                   "position")}
         by_key = {(visit_id, key): task_ids[(visit_id, position)]
                   for (visit_id, position), (key, _task) in tasks.items()}
-        if self.inserts is None:
-            self.inserts = _EventInsert(connection)
         events: list[tuple[Any, ...]] = []
         for visit, rows in self.batch:
             logged = [_logged(index, row, visit.id, by_key.get((visit.id, task_key(row))))
                       for index, row in enumerate(rows)]
-            events += map(self.inserts.values, logged)
+            events += map(inserts.events.values, logged)
             fact_deltas(visit_facts(logged), self.zone, 1, self.deltas)
-        self.inserts.insert(events)
+        inserts.events.insert(events)
         self.events += len(events)
         self.batch.clear()
 
@@ -290,6 +286,16 @@ class _EventInsert(BulkInsert):
                 self.imported if event.data == _IMPORTED else self.data(event.data))
 
 
+class _Inserts:
+    """The statements of the batches (every text in them was checked for NUL on reading)."""
+
+    def __init__(self, connection: Connection) -> None:
+        """Each compiled once."""
+        self.visits = BulkInsert(connection, Visit.__table__, _VISIT_COLUMNS)  # type: ignore[attr-defined]
+        self.tasks = BulkInsert(connection, Task.__table__, _TASK_COLUMNS)  # type: ignore[attr-defined]
+        self.events = _EventInsert(connection)
+
+
 def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | None:
     """Whether the counter was open just before the earliest of these rows (None: no event)."""
     earliest = min(row.at for row in rows)
@@ -313,6 +319,12 @@ def _logged(index: int, row: Row, visit_id: int | None, task_id: int | None) -> 
         else None
     return _Logged(index, row.at, row.kind, row.office_id, visit_id, task_id, service_id,
                    row.step, row.counter_id, row.staff_id, data)
+
+
+_VISIT_COLUMNS = ("office_id", "ticket_number", "ticket_day", "status_token", "locale",
+                  "priority", "issued_at", "closed_at", "issued_by_device_id")
+_TASK_COLUMNS = ("visit_id", "service_id", "position", "procedure_code", "state", "step_index",
+                 "call_count", "done_at")
 
 
 def _visit_values(visit: _Visit, rows: list[Row], tz: ZoneInfo) -> dict[str, Any]:
