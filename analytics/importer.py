@@ -109,7 +109,8 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     zone = zone_of(tz)
     catalog = Catalog.load(session)
-    visits, span = _survey(check_rows(read_rows(stream), catalog), catalog.problems)
+    counters: dict[int, list[Row]] = defaultdict(list)
+    visits, span = _survey(check_rows(read_rows(stream), catalog), catalog.problems, counters)
     _check_tickets(session, visits, zone, catalog.problems)
     if catalog.problems:
         raise ImportRejected(sorted(catalog.problems, key=lambda problem: problem.line)
@@ -119,28 +120,30 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
     check_timezone(session, zone, claim=True)
     stream.seek(0)
     writer = _Writer(session, zone)
-    counters: dict[int, list[Row]] = defaultdict(list)
+    writer.add_counters(counters)
     for visit_rows in _complete_visits(check_rows(read_rows(stream), Catalog.load(session)),
-                                       visits, counters):
+                                       visits):
         writer.add_visit(visits[(visit_rows[0].office_id, visit_rows[0].visit or "")],
                          visit_rows)
-    writer.flush()
-    writer.add_counters(counters, visits)
+    writer.finish(visits)
     return ImportResult(writer.events, len(visits), span[0], span[1], len(writer.repeats),
                         [Problem(line, _("This row repeats line %(line)d; it was counted once.")
                                  % {"line": first}) for line, first in writer.repeats
                          [:MAX_PROBLEMS]])
 
 
-def _survey(rows: Iterator[Row], problems: list[Problem]
+def _survey(rows: Iterator[Row], problems: list[Problem], counters: dict[int, list[Row]]
             ) -> tuple[dict[tuple[int, str], _Visit], tuple[datetime, datetime] | None]:
-    """The first pass: each visit's ticket, issue time and row count; the file's time span."""
+    """The first pass: each visit's ticket, issue time and row count, the file's time span;
+    counter rows (few) are set aside."""
     visits: dict[tuple[int, str], _Visit] = {}
     first = last = None
     for row in rows:
         first = row.at if first is None or row.at < first else first
         last = row.at if last is None or row.at > last else last
         if row.visit is None or is_counter_row(row):
+            if row.counter_id is not None:
+                counters[row.counter_id].append(row)
             continue
         visit = visits.get((row.office_id, row.visit))
         if visit is None:
@@ -181,15 +184,13 @@ def _check_tickets(session: Session, visits: dict[tuple[int, str], _Visit], tz: 
                 "before?).") % {"ticket": key[1], "day": key[2]}))
 
 
-def _complete_visits(rows: Iterator[Row], visits: dict[tuple[int, str], _Visit],
-                     counters: dict[int, list[Row]]) -> Iterator[list[Row]]:
+def _complete_visits(rows: Iterator[Row], visits: dict[tuple[int, str], _Visit]
+                     ) -> Iterator[list[Row]]:
     """The second pass: each visit's rows once its last one is read (a file in time order
-    keeps only the visits in progress in memory); counter rows are set aside."""
+    keeps only the visits in progress in memory); counter rows were written already."""
     waiting: dict[tuple[int, str], list[Row]] = defaultdict(list)
     for row in rows:
         if row.visit is None or is_counter_row(row):
-            if row.counter_id is not None:
-                counters[row.counter_id].append(row)
             continue
         key = (row.office_id, row.visit)
         waiting[key].append(row)
@@ -208,6 +209,8 @@ class _Writer:
         self.events = 0
         self.repeats: list[tuple[int, int]] = []
         self.inserts: _Inserts | None = None
+        #: Counter events that name a visit, with the visit's key.
+        self.named: list[tuple[Event, tuple[int, str]]] = []
 
     def add_visit(self, visit: _Visit, rows: list[Row]) -> None:
         """Queue one visit's rows; write the batch when it is full."""
@@ -248,23 +251,34 @@ class _Writer:
         self.events += len(events)
         self.batch.clear()
 
-    def add_counters(self, counters: dict[int, list[Row]],
-                     visits: dict[tuple[int, str], _Visit]) -> None:
-        """Write the counters' events (ORM objects: `apply_events` replays their windows), then
-        every rollup change of the import."""
-        write_deltas(self.session, with_months(self.deltas))
+    def add_counters(self, counters: dict[int, list[Row]]) -> None:
+        """Write the counters' events first (ORM objects: `apply_events` replays their windows).
+        Their windows are read through the office's events by time, and before the visits'
+        events are written those are only the counters' own (a year's window read after the
+        visits' took 7 s); the visits some of them name are filled in by `finish`."""
         written = []
         for counter_id, rows in sorted(counters.items()):
             kept, repeats = drop_repeats(rows)
             self.repeats += repeats
             for row in counter_order(kept, _open_before(self.session, counter_id, kept)):
-                visit = visits.get((row.office_id, row.visit or "")) if row.visit else None
-                written.append(Event(**_logged(0, row, visit.id if visit else None, None)
-                                     ._asdict() | {"id": None}))
+                event = Event(**_logged(0, row, None, None)._asdict() | {"id": None})
+                written.append(event)
+                if row.visit:
+                    self.named.append((event, (row.office_id, row.visit)))
         self.session.add_all(written)
         self.session.flush()
         apply_events(self.session, written, self.zone, zone_checked=True)
         self.events += len(written)
+
+    def finish(self, visits: dict[tuple[int, str], _Visit]) -> None:
+        """Write the last batch, the visits the counters' events name, and the visits' rollup
+        changes."""
+        self.flush()
+        for event, key in self.named:
+            visit = visits.get(key)
+            event.visit_id = visit.id if visit else None
+        self.session.flush()
+        write_deltas(self.session, with_months(self.deltas))
         self.repeats.sort()
 
 
