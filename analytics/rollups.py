@@ -77,6 +77,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
 #: What makes a date an open day: its tickets, queue entries and open time, per office.
 OFFICE_DAY_VALUES = ("issued", "arrivals", "open_ms")
 _COUNT_KINDS = {FactKind(name) for name in COUNTS}
+_DURATION_COLUMNS = {kind: (f"{kind.value}_n", f"{kind.value}_ms") for kind in DURATION_KINDS}
 
 
 def zone_of(tz: Zone) -> ZoneInfo:
@@ -89,34 +90,41 @@ def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
     """How much each rollup row changes when these facts are added (sign 1) or removed (−1)."""
     zone = zone_of(tz)
     deltas: Deltas = into if into is not None else defaultdict(Counter)
+    # Runs for every fact of an import: names and keys are built only where used.
     for fact in facts:
         local = fact.at.astimezone(zone)
-        day = local.date()
-        stage = (fact.office_id, fact.service_id, fact.step, day)
-        counter = (fact.office_id, fact.counter_id, fact.staff_user_id, fact.service_id, day)
+        kind = fact.kind
+        stage = (fact.office_id, fact.service_id, fact.step, local.date())
         hour_row = deltas[(stage_hour, (*stage, local.hour))]
-        if fact.kind in _COUNT_KINDS:
-            hour_row[fact.kind.value] += sign
-            deltas[(stage_day, stage)][fact.kind.value] += sign
-            if fact.kind is FactKind.DONE:
-                deltas[(counter_day, counter)]["done"] += sign
-        elif fact.kind in DURATION_KINDS:
-            metric = fact.kind.value
-            hour_row[f"{metric}_n"] += sign
-            hour_row[f"{metric}_ms"] += sign * fact.value_ms
+        if kind in _COUNT_KINDS:
+            hour_row[kind.value] += sign
+            deltas[(stage_day, stage)][kind.value] += sign
+            if kind is FactKind.DONE:
+                deltas[(counter_day, _counter_key(fact, stage[3]))]["done"] += sign
+        elif kind in DURATION_KINDS:
+            count, total = _DURATION_COLUMNS[kind]
+            value = sign * fact.value_ms
+            hour_row[count] += sign
+            hour_row[total] += value
             day_row = deltas[(stage_day, stage)]
-            day_row[f"{metric}_n"] += sign
-            day_row[f"{metric}_ms"] += sign * fact.value_ms
-            day_row[bucket_column(metric, bucket_of(fact.value_ms))] += sign
-            if fact.kind is FactKind.HANDLING:
-                counter_row = deltas[(counter_day, counter)]
+            day_row[count] += sign
+            day_row[total] += value
+            day_row[bucket_column(kind.value, bucket_of(fact.value_ms))] += sign
+            if kind is FactKind.HANDLING:
+                counter_row = deltas[(counter_day, _counter_key(fact, stage[3]))]
                 counter_row["handling_n"] += sign
-                counter_row["handling_ms"] += sign * fact.value_ms
-        elif fact.kind is FactKind.OPEN:
-            hour_row["open_ms"] += sign * fact.value_ms
-            deltas[(stage_day, stage)]["open_ms"] += sign * fact.value_ms
-            deltas[(counter_day, counter)]["open_ms"] += sign * fact.value_ms
+                counter_row["handling_ms"] += value
+        elif kind is FactKind.OPEN:
+            value = sign * fact.value_ms
+            hour_row["open_ms"] += value
+            deltas[(stage_day, stage)]["open_ms"] += value
+            deltas[(counter_day, _counter_key(fact, stage[3]))]["open_ms"] += value
     return deltas
+
+
+def _counter_key(fact: Fact, day: date) -> tuple[Any, ...]:
+    """The key of a fact's counter-day row."""
+    return (fact.office_id, fact.counter_id, fact.staff_user_id, fact.service_id, day)
 
 
 def with_months(deltas: Deltas) -> Deltas:
