@@ -40,7 +40,7 @@ class BulkInsert:
 
     def processor(self, name: str) -> Callable[[Any], Any]:
         """What the column's type makes of a value for the driver (timestamps in UTC, enums as
-        their values, JSON as text)."""
+        their values, JSON as the driver takes it)."""
         return self.processors[[column.name for column in self.columns].index(name)]
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
