@@ -56,6 +56,8 @@ _MOVES: dict[EventKind, tuple[frozenset[_State], _State]] = {
     EventKind.COUNTER_OPENED: (frozenset({_S.CLOSED}), _S.OPEN),
     EventKind.COUNTER_SERVICES: (frozenset({_S.OPEN}), _S.OPEN),
 }
+#: What an event no move names may follow (the visit's own: issued, visit_closed).
+_ANY = frozenset(_State)
 #: The preference among events of one instant: the queue's usual sequence.
 _PREFERENCE = {kind: rank for rank, kind in enumerate([
     EventKind.ISSUED, EventKind.COUNTER_CLOSED, EventKind.COUNTER_OPENED,
@@ -140,7 +142,7 @@ def _path(state: _State, left: Counter[EventKind], failed: set[tuple[object, ...
     if key in failed:
         return None
     for kind in sorted((kind for kind, n in left.items() if n), key=_PREFERENCE.__getitem__):
-        allowed, after = _MOVES.get(kind, (frozenset(_State), state))
+        allowed, after = _MOVES.get(kind, (_ANY, state))
         if state not in allowed:
             continue
         left[kind] -= 1

@@ -7,11 +7,13 @@ constant memory; each becomes a `Row` (ids instead of codes) or problems with it
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import BinaryIO, NamedTuple
+from operator import itemgetter
+from typing import Any, BinaryIO, NamedTuple
 
 from sqlmodel import Session, select
 
@@ -33,12 +35,12 @@ MAX_BYTES = 200 * 1024 * 1024
 #: Reporting stops after this many problems (a wrong export format fails on every line).
 MAX_PROBLEMS = 200
 _LENGTHS = {"visit": 64, "ticket": 16, "step": 64, "task": 64}
-_EMPTY = dict.fromkeys(COLUMNS, "")
 _KINDS = {kind.value: kind for kind in EventKind}
 VISIT_KINDS = frozenset({EventKind.ISSUED, EventKind.VISIT_CLOSED})
 #: What an event of each type cannot do without.
-_NEEDED = {kind: ("counter",) if kind in COUNTER_KINDS else ("visit", "ticket")
-           if kind in VISIT_KINDS else ("visit", "ticket", "service") for kind in EventKind}
+_NEEDED = {kind: tuple(COLUMNS.index(name) for name in (
+    ("counter",) if kind in COUNTER_KINDS else ("visit", "ticket") if kind in VISIT_KINDS
+    else ("visit", "ticket", "service"))) for kind in EventKind}
 
 
 @dataclass(frozen=True)
@@ -118,25 +120,40 @@ def file_size(stream: BinaryIO) -> int:
     return size
 
 
-def _lines(stream: BinaryIO) -> Iterator[str]:
-    """The file's lines as text; a line that is not UTF-8 is refused with its number."""
+def _first_bad_line(stream: BinaryIO) -> int:
+    """The number of the first line that is not UTF-8 (the stream is read from its start)."""
+    stream.seek(0)
     for number, raw in enumerate(stream, start=1):
         try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportRejected([Problem(number, _("The file is not UTF-8 text."))]) from error
+            raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            return number
+    return 1
 
 
-def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each data row of a UTF-8 CSV stream (a BOM is allowed); the
-    header is checked first."""
+def read_rows(stream: BinaryIO) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """(line number, the row's values in the order of COLUMNS, "" for a column the file lacks)
+    for each data row of a UTF-8 CSV stream (a BOM is allowed); the header is checked first.
+    A row with the wrong number of fields comes as (its count, the header's) instead."""
     size = file_size(stream)
     if not size:
         raise ImportRejected([Problem(1, _("The file is empty."))])
     if size > MAX_BYTES:
         raise ImportRejected([Problem(1, _("The file is larger than %(size)d MB.")
                                       % {"size": MAX_BYTES // 1024 // 1024})])
-    reader = csv.reader(_lines(stream))
+    # Decoded in blocks, not line by line: a line's number is looked for only when one fails.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _parse(csv.reader(text))
+    except UnicodeDecodeError as error:
+        raise ImportRejected([Problem(_first_bad_line(stream), _(
+            "The file is not UTF-8 text."))]) from error
+    finally:
+        text.detach()  # the caller's stream stays open for the second pass
+
+
+def _parse(reader: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """The rows of `read_rows` from a CSV reader over the file's text."""
     try:
         header = [name.strip().lower() for name in next(reader, [])]
     except csv.Error as error:
@@ -149,6 +166,10 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
             "missing: %(missing)s; unknown: %(unknown)s.") % {
             "columns": ", ".join(COLUMNS), "required": ", ".join(REQUIRED_COLUMNS),
             "missing": ", ".join(missing) or "–", "unknown": ", ".join(unknown) or "–"})])
+    width = len(header)
+    # A missing column reads the "" appended after the row's own values.
+    pick = itemgetter(*[header.index(name) if name in header else width for name in COLUMNS])
+    strip = str.strip
     while True:
         try:
             values = next(reader)
@@ -157,68 +178,72 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, dict[str, str]]]:
         except csv.Error as error:
             raise ImportRejected([Problem(reader.line_num, _(
                 "This line is not valid CSV: %(error)s") % {"error": error})]) from error
-        if not any(value.strip() for value in values):
+        if len(values) != width:
+            if any(value.strip() for value in values):
+                yield reader.line_num, (str(len(values)), str(width))
             continue
-        if len(values) != len(header):
-            yield reader.line_num, {"": str(len(values)), "_expected": str(len(header))}
-            continue
-        yield reader.line_num, dict(zip(header, map(str.strip, values), strict=True))
+        values.append("")
+        fields = tuple(map(strip, pick(values)))
+        if any(fields):
+            yield reader.line_num, fields
 
 
-def check_rows(rows: Iterable[tuple[int, dict[str, str]]], catalog: Catalog) -> Iterator[Row]:
+def check_rows(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catalog) -> Iterator[Row]:
     """Check every row against the schema and the database; problems go to the catalog."""
-    for line, row in rows:
+    for line, fields in rows:
         if catalog.full():
             return
-        if "_expected" in row:
+        if len(fields) == 2:
             catalog.problems.append(Problem(line, _(
                 "This row has %(found)s fields; the header has %(expected)s.") % {
-                "found": row[""], "expected": row["_expected"]}))
+                "found": fields[0], "expected": fields[1]}))
             continue
-        result = _check_row(line, row, catalog)
+        result = _check_row(line, fields, catalog)
         if result is not None:
             yield result
 
 
-def _check_row(line: int, row: dict[str, str], catalog: Catalog) -> Row | None:
-    """One row, or None with its problems recorded."""
+def _check_row(line: int, fields: tuple[str, ...], catalog: Catalog) -> Row | None:
+    """One row, or None with its problems recorded (a few lookups when it is right: this runs
+    twice for every row of the file)."""
+    visit, ticket, office, service, step, event, timestamp, counter, task, staff = fields
     problems: list[str] = []
-    value = _EMPTY | row
-    for name, limit in _LENGTHS.items():
-        if len(value[name]) > limit:
-            problems.append(_("%(column)s is longer than %(limit)d characters.")
-                            % {"column": name, "limit": limit})
-    kind = _KINDS.get(value["event"])
+    if len(visit) > 64 or len(ticket) > 16 or len(step) > 64 or len(task) > 64:
+        for name, limit in _LENGTHS.items():
+            if len(fields[COLUMNS.index(name)]) > limit:
+                problems.append(_("%(column)s is longer than %(limit)d characters.")
+                                % {"column": name, "limit": limit})
+    if "\x00" in "".join(fields):  # the bulk inserts skip the database layer's NUL guard
+        problems.append(_("The text contains a character that cannot be stored (NUL)."))
+    kind = _KINDS.get(event)
     if kind is None:
         problems.append(_("Unknown event type %(kind)r; use one of %(kinds)s.") % {
-            "kind": value["event"], "kinds": ", ".join(kind.value for kind in EventKind)})
-    at = _timestamp(value["timestamp"])
+            "kind": event, "kinds": ", ".join(kind.value for kind in EventKind)})
+    at = _timestamp(timestamp)
     if at is None:
         problems.append(_("The timestamp %(value)r is not ISO 8601 with an offset, e.g. "
-                          "2026-04-06T09:00:00+09:00.") % {"value": value["timestamp"]})
-    office_id = catalog.offices.get(value["office"])
+                          "2026-04-06T09:00:00+09:00.") % {"value": timestamp})
+    office_id = catalog.offices.get(office)
     if office_id is None:
-        problems.append(_("Unknown office %(code)r.") % {"code": value["office"]})
-    service_ids = _services(value["service"], kind, office_id, catalog, problems)
-    counter_id = _lookup(catalog.counters, office_id, value["counter"])
+        problems.append(_("Unknown office %(code)r.") % {"code": office})
+    service_ids = _services(service, kind, office_id, catalog, problems)
+    counter_id = _lookup(catalog.counters, office_id, counter)
     if counter_id == 0:
-        problems.append(_("Unknown counter %(code)r in this office.")
-                        % {"code": value["counter"]})
-    staff_id = catalog.staff.get(value["staff"]) if value["staff"] else None
-    if value["staff"] and staff_id is None:
-        problems.append(_("Unknown staff account %(code)r.") % {"code": value["staff"]})
+        problems.append(_("Unknown counter %(code)r in this office.") % {"code": counter})
+    staff_id = catalog.staff.get(staff) if staff else None
+    if staff and staff_id is None:
+        problems.append(_("Unknown staff account %(code)r.") % {"code": staff})
     if kind is not None:
-        for name in _NEEDED[kind]:
-            if not value[name]:
+        for index in _NEEDED[kind]:
+            if not fields[index]:
                 problems.append(_("%(column)s is required for %(kind)s events.") % {
-                    "column": name, "kind": kind.value})
+                    "column": COLUMNS[index], "kind": kind.value})
     if problems or kind is None or at is None or office_id is None:
         for problem in problems:
             catalog.problems.append(Problem(line, problem))
         return None
-    return Row(line, kind, at, office_id, value["visit"] or None, value["ticket"] or None,
-               service_ids, value["step"] or None, counter_id, value["task"] or None,
-               staff_id)
+    return Row(line, kind, at, office_id, visit or None, ticket or None, service_ids,
+               step or None, counter_id, task or None, staff_id)
 
 
 @lru_cache(maxsize=4096)
@@ -234,6 +259,11 @@ def _timestamp(text: str) -> datetime | None:
 def _services(text: str, kind: EventKind | None, office_id: int | None, catalog: Catalog,
               problems: list[str]) -> tuple[int, ...]:
     """The row's service ids: one, or several for a counter opening."""
+    if SERVICE_SEPARATOR not in text:  # one service or none: most rows
+        service_id = _lookup(catalog.services, office_id, text)
+        if service_id == 0:
+            problems.append(_("Unknown service %(code)r in this office.") % {"code": text})
+        return (service_id,) if service_id else ()
     codes = [code.strip() for code in text.split(SERVICE_SEPARATOR) if code.strip()] \
         if SERVICE_SEPARATOR in text else [text] if text else []
     if len(codes) > 1 and kind not in (EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES):

@@ -22,9 +22,10 @@ from datetime import date, datetime
 from typing import Any, BinaryIO, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 from sqlmodel import Session
 
+from analytics.bulk_insert import BulkInsert
 from analytics.import_order import counter_order, drop_repeats, is_counter_row, visit_order
 from analytics.import_rows import (
     COLUMNS,
@@ -108,7 +109,8 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     zone = zone_of(tz)
     catalog = Catalog.load(session)
-    visits, span = _survey(check_rows(read_rows(stream), catalog), catalog.problems)
+    counters: dict[int, list[Row]] = defaultdict(list)
+    visits, span = _survey(check_rows(read_rows(stream), catalog), catalog.problems, counters)
     _check_tickets(session, visits, zone, catalog.problems)
     if catalog.problems:
         raise ImportRejected(sorted(catalog.problems, key=lambda problem: problem.line)
@@ -118,28 +120,30 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
     check_timezone(session, zone, claim=True)
     stream.seek(0)
     writer = _Writer(session, zone)
-    counters: dict[int, list[Row]] = defaultdict(list)
+    writer.add_counters(counters)
     for visit_rows in _complete_visits(check_rows(read_rows(stream), Catalog.load(session)),
-                                       visits, counters):
+                                       visits):
         writer.add_visit(visits[(visit_rows[0].office_id, visit_rows[0].visit or "")],
                          visit_rows)
-    writer.flush()
-    writer.add_counters(counters, visits)
+    writer.finish(visits)
     return ImportResult(writer.events, len(visits), span[0], span[1], len(writer.repeats),
                         [Problem(line, _("This row repeats line %(line)d; it was counted once.")
                                  % {"line": first}) for line, first in writer.repeats
                          [:MAX_PROBLEMS]])
 
 
-def _survey(rows: Iterator[Row], problems: list[Problem]
+def _survey(rows: Iterator[Row], problems: list[Problem], counters: dict[int, list[Row]]
             ) -> tuple[dict[tuple[int, str], _Visit], tuple[datetime, datetime] | None]:
-    """The first pass: each visit's ticket, issue time and row count; the file's time span."""
+    """The first pass: each visit's ticket, issue time and row count, the file's time span;
+    counter rows (few) are set aside."""
     visits: dict[tuple[int, str], _Visit] = {}
     first = last = None
     for row in rows:
         first = row.at if first is None or row.at < first else first
         last = row.at if last is None or row.at > last else last
         if row.visit is None or is_counter_row(row):
+            if row.counter_id is not None:
+                counters[row.counter_id].append(row)
             continue
         visit = visits.get((row.office_id, row.visit))
         if visit is None:
@@ -180,15 +184,13 @@ def _check_tickets(session: Session, visits: dict[tuple[int, str], _Visit], tz: 
                 "before?).") % {"ticket": key[1], "day": key[2]}))
 
 
-def _complete_visits(rows: Iterator[Row], visits: dict[tuple[int, str], _Visit],
-                     counters: dict[int, list[Row]]) -> Iterator[list[Row]]:
+def _complete_visits(rows: Iterator[Row], visits: dict[tuple[int, str], _Visit]
+                     ) -> Iterator[list[Row]]:
     """The second pass: each visit's rows once its last one is read (a file in time order
-    keeps only the visits in progress in memory); counter rows are set aside."""
+    keeps only the visits in progress in memory); counter rows were written already."""
     waiting: dict[tuple[int, str], list[Row]] = defaultdict(list)
     for row in rows:
         if row.visit is None or is_counter_row(row):
-            if row.counter_id is not None:
-                counters[row.counter_id].append(row)
             continue
         key = (row.office_id, row.visit)
         waiting[key].append(row)
@@ -206,6 +208,9 @@ class _Writer:
         self.deltas: Deltas = defaultdict(Counter)
         self.events = 0
         self.repeats: list[tuple[int, int]] = []
+        self.inserts: _Inserts | None = None
+        #: Counter events that name a visit, with the visit's key.
+        self.named: list[tuple[Event, tuple[int, str]]] = []
 
     def add_visit(self, visit: _Visit, rows: list[Row]) -> None:
         """Queue one visit's rows; write the batch when it is full."""
@@ -219,53 +224,90 @@ class _Writer:
         """Insert the batch's visits, tasks and events; count their facts."""
         if not self.batch:
             return
-        connection = self.session.connection()
-        # Ids come back matched by a unique column, not by position: keeping the order would
-        # make SQLite insert one row per statement.
+        if self.inserts is None:
+            self.inserts = _Inserts(self.session.connection())
+        inserts = self.inserts
+        # Ids come back matched by a unique column, not by position: SQLite does not keep it.
         values = [_visit_values(visit, rows, self.zone) for visit, rows in self.batch]
-        visit_ids = dict(connection.execute(
-            insert(Visit).returning(Visit.status_token, Visit.id), values).all())  # type: ignore[arg-type]
+        visit_ids = dict(inserts.visits.insert_returning(
+            [inserts.visits.row(visit_row) for visit_row in values], "status_token", "id"))
         tasks: dict[tuple[int, int], tuple[str, dict[str, Any]]] = {}
         for (visit, rows), visit_row in zip(self.batch, values, strict=True):
             visit.id = visit_ids[visit_row["status_token"]]
             tasks |= _task_values(visit.id, rows)
-        task_ids = dict(((visit_id, position), task_id) for task_id, visit_id, position in
-                        connection.execute(insert(Task).returning(
-                            Task.id, Task.visit_id, Task.position),  # type: ignore[arg-type]
-                            [task for _key, task in tasks.values()])) if tasks else {}
+        task_ids = {(visit_id, position): task_id for task_id, visit_id, position in
+                    inserts.tasks.insert_returning([inserts.tasks.row(task) for _key, task in
+                                                    tasks.values()], "id", "visit_id",
+                                                   "position")}
         by_key = {(visit_id, key): task_ids[(visit_id, position)]
                   for (visit_id, position), (key, _task) in tasks.items()}
-        events: list[dict[str, Any]] = []
+        events: list[tuple[Any, ...]] = []
         for visit, rows in self.batch:
-            logged = [_logged(len(events) + index, row, visit.id,
-                              by_key.get((visit.id, task_key(row))))
+            logged = [_logged(index, row, visit.id, by_key.get((visit.id, task_key(row))))
                       for index, row in enumerate(rows)]
-            events += [entry._asdict() for entry in logged]
+            events += map(inserts.events.values, logged)
             fact_deltas(visit_facts(logged), self.zone, 1, self.deltas)
-        for entry in events:
-            del entry["id"]
-        connection.execute(insert(Event), events)
+        inserts.events.insert(events)
         self.events += len(events)
         self.batch.clear()
 
-    def add_counters(self, counters: dict[int, list[Row]],
-                     visits: dict[tuple[int, str], _Visit]) -> None:
-        """Write the counters' events (ORM objects: `apply_events` replays their windows), then
-        every rollup change of the import."""
-        write_deltas(self.session, with_months(self.deltas))
+    def add_counters(self, counters: dict[int, list[Row]]) -> None:
+        """Write the counters' events first (ORM objects: `apply_events` replays their windows).
+        Their windows are read through the office's events by time, and before the visits'
+        events are written those are only the counters' own (a year's window read after the
+        visits' took 7 s); the visits some of them name are filled in by `finish`."""
         written = []
         for counter_id, rows in sorted(counters.items()):
             kept, repeats = drop_repeats(rows)
             self.repeats += repeats
             for row in counter_order(kept, _open_before(self.session, counter_id, kept)):
-                visit = visits.get((row.office_id, row.visit or "")) if row.visit else None
-                written.append(Event(**_logged(0, row, visit.id if visit else None, None)
-                                     ._asdict() | {"id": None}))
+                event = Event(**_logged(0, row, None, None)._asdict() | {"id": None})
+                written.append(event)
+                if row.visit:
+                    self.named.append((event, (row.office_id, row.visit)))
         self.session.add_all(written)
         self.session.flush()
         apply_events(self.session, written, self.zone, zone_checked=True)
         self.events += len(written)
+
+    def finish(self, visits: dict[tuple[int, str], _Visit]) -> None:
+        """Write the last batch, the visits the counters' events name, and the visits' rollup
+        changes."""
+        self.flush()
+        for event, key in self.named:
+            visit = visits.get(key)
+            event.visit_id = visit.id if visit else None
+        self.session.flush()
+        write_deltas(self.session, with_months(self.deltas))
         self.repeats.sort()
+
+
+class _EventInsert(BulkInsert):
+    """The events of a batch of visits, as driver values."""
+
+    def __init__(self, connection: Connection) -> None:
+        """The columns of `_Logged` but the id; the values that repeat, processed once."""
+        super().__init__(connection, Event.__table__, _Logged._fields[1:])  # type: ignore[attr-defined]
+        self.at = self.processor("at")
+        kind = self.processor("kind")
+        self.kinds = {member: kind(member) for member in EventKind}
+        self.data = self.processor("data")
+        self.imported = self.data(_IMPORTED)
+
+    def values(self, event: _Logged) -> tuple[Any, ...]:
+        """One event's row."""
+        return (self.at(event.at), self.kinds[event.kind], *event[3:10],
+                self.imported if event.data == _IMPORTED else self.data(event.data))
+
+
+class _Inserts:
+    """The statements of the batches (every text in them was checked for NUL on reading)."""
+
+    def __init__(self, connection: Connection) -> None:
+        """Each compiled once."""
+        self.visits = BulkInsert(connection, Visit.__table__, _VISIT_COLUMNS)  # type: ignore[attr-defined]
+        self.tasks = BulkInsert(connection, Task.__table__, _TASK_COLUMNS)  # type: ignore[attr-defined]
+        self.events = _EventInsert(connection)
 
 
 def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | None:
@@ -278,15 +320,25 @@ def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | N
     return None if kind is None else kind is not EventKind.COUNTER_CLOSED
 
 
+#: The data of every imported event (a counter's opening adds its services).
+_IMPORTED = {"imported": True}
+
+
 def _logged(index: int, row: Row, visit_id: int | None, task_id: int | None) -> _Logged:
     """The event a row becomes."""
-    data: dict[str, Any] = {"imported": True}
+    data: dict[str, Any] = dict(_IMPORTED)
     if row.kind in (EventKind.COUNTER_OPENED, EventKind.COUNTER_SERVICES):
         data["service_ids"] = list(row.service_ids)
     service_id = row.service_ids[0] if row.service_ids and row.kind not in COUNTER_KINDS \
         else None
     return _Logged(index, row.at, row.kind, row.office_id, visit_id, task_id, service_id,
                    row.step, row.counter_id, row.staff_id, data)
+
+
+_VISIT_COLUMNS = ("office_id", "ticket_number", "ticket_day", "status_token", "locale",
+                  "priority", "issued_at", "closed_at", "issued_by_device_id")
+_TASK_COLUMNS = ("visit_id", "service_id", "position", "procedure_code", "state", "step_index",
+                 "call_count", "done_at")
 
 
 def _visit_values(visit: _Visit, rows: list[Row], tz: ZoneInfo) -> dict[str, Any]:

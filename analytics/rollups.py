@@ -24,6 +24,7 @@ from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
@@ -54,7 +55,7 @@ from analytics.timeline import (
     visit_facts,
 )
 from counter.models import Event
-from frontyard.database import plain_rows
+from frontyard.database import NUL_CHECKED, plain_rows
 from frontyard.errors import Conflict
 from frontyard.i18n import gettext as _
 
@@ -77,6 +78,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
 #: What makes a date an open day: its tickets, queue entries and open time, per office.
 OFFICE_DAY_VALUES = ("issued", "arrivals", "open_ms")
 _COUNT_KINDS = {FactKind(name) for name in COUNTS}
+_DURATION_COLUMNS = {kind: (f"{kind.value}_n", f"{kind.value}_ms") for kind in DURATION_KINDS}
 
 
 def zone_of(tz: Zone) -> ZoneInfo:
@@ -89,34 +91,41 @@ def fact_deltas(facts: Iterable[Fact], tz: Zone, sign: int = 1,
     """How much each rollup row changes when these facts are added (sign 1) or removed (−1)."""
     zone = zone_of(tz)
     deltas: Deltas = into if into is not None else defaultdict(Counter)
+    # Runs for every fact of an import: names and keys are built only where used.
     for fact in facts:
         local = fact.at.astimezone(zone)
-        day = local.date()
-        stage = (fact.office_id, fact.service_id, fact.step, day)
-        counter = (fact.office_id, fact.counter_id, fact.staff_user_id, fact.service_id, day)
+        kind = fact.kind
+        stage = (fact.office_id, fact.service_id, fact.step, local.date())
         hour_row = deltas[(stage_hour, (*stage, local.hour))]
-        if fact.kind in _COUNT_KINDS:
-            hour_row[fact.kind.value] += sign
-            deltas[(stage_day, stage)][fact.kind.value] += sign
-            if fact.kind is FactKind.DONE:
-                deltas[(counter_day, counter)]["done"] += sign
-        elif fact.kind in DURATION_KINDS:
-            metric = fact.kind.value
-            hour_row[f"{metric}_n"] += sign
-            hour_row[f"{metric}_ms"] += sign * fact.value_ms
+        if kind in _COUNT_KINDS:
+            hour_row[kind.value] += sign
+            deltas[(stage_day, stage)][kind.value] += sign
+            if kind is FactKind.DONE:
+                deltas[(counter_day, _counter_key(fact, stage[3]))]["done"] += sign
+        elif kind in DURATION_KINDS:
+            count, total = _DURATION_COLUMNS[kind]
+            value = sign * fact.value_ms
+            hour_row[count] += sign
+            hour_row[total] += value
             day_row = deltas[(stage_day, stage)]
-            day_row[f"{metric}_n"] += sign
-            day_row[f"{metric}_ms"] += sign * fact.value_ms
-            day_row[bucket_column(metric, bucket_of(fact.value_ms))] += sign
-            if fact.kind is FactKind.HANDLING:
-                counter_row = deltas[(counter_day, counter)]
+            day_row[count] += sign
+            day_row[total] += value
+            day_row[bucket_column(kind.value, bucket_of(fact.value_ms))] += sign
+            if kind is FactKind.HANDLING:
+                counter_row = deltas[(counter_day, _counter_key(fact, stage[3]))]
                 counter_row["handling_n"] += sign
-                counter_row["handling_ms"] += sign * fact.value_ms
-        elif fact.kind is FactKind.OPEN:
-            hour_row["open_ms"] += sign * fact.value_ms
-            deltas[(stage_day, stage)]["open_ms"] += sign * fact.value_ms
-            deltas[(counter_day, counter)]["open_ms"] += sign * fact.value_ms
+                counter_row["handling_ms"] += value
+        elif kind is FactKind.OPEN:
+            value = sign * fact.value_ms
+            hour_row["open_ms"] += value
+            deltas[(stage_day, stage)]["open_ms"] += value
+            deltas[(counter_day, _counter_key(fact, stage[3]))]["open_ms"] += value
     return deltas
+
+
+def _counter_key(fact: Fact, day: date) -> tuple[Any, ...]:
+    """The key of a fact's counter-day row."""
+    return (fact.office_id, fact.counter_id, fact.staff_user_id, fact.service_id, day)
 
 
 def with_months(deltas: Deltas) -> Deltas:
@@ -152,8 +161,9 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
     One statement per table, run once with every row (executemany): each row carries all the
     table's value columns (zeros where nothing changed), so the statement has one shape, is
     compiled once per process, and its rows are locked in key order. `deltas` must already
-    hold the month rows' changes (`with_months`)."""
-    dialect = session.get_bind().dialect.name
+    hold the month rows' changes (`with_months`). The statement goes to the driver as it is:
+    SQLAlchemy's work per row (a day row has 144 values) cost an import more than the upserts."""
+    connection = session.connection()
     for table in ROLLUP_TABLES:
         columns = _value_columns(table)
         rows = []
@@ -162,14 +172,39 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
             if any(changes.values()):
                 rows.append({**_key_columns(table, key),
                              **{column: changes.get(column, 0) for column in columns}})
-        if rows:  # Core, not the ORM's bulk path: these are plain tables
-            session.connection().execute(_upsert(dialect, table), rows)
+        if rows:
+            statement, names, processors = _driver_upsert(connection.dialect, table)
+            # The key's text (a step) was read from stored events or checked with them.
+            connection.exec_driver_sql(statement, [
+                tuple(process(row[name]) for name, process in zip(names, processors,
+                                                                   strict=True))
+                if names else {name: process(row[name]) for name, process in processors}
+                for row in rows], execution_options={NUL_CHECKED: True})
 
 
 @cache
 def _value_columns(table: Table) -> list[str]:
     """The running totals of a rollup table (everything but the key and the weekday)."""
     return [column.name for column in table.c if column.name not in (*KEYS[table], "weekday")]
+
+
+@cache
+def _driver_upsert(dialect: Dialect, table: Table) -> tuple[str, list[str], list[Any]]:
+    """`_upsert` as the driver's SQL, with the names of its positional parameters (none when
+    they are named) and each value's bind processor (by name, when they are named)."""
+    compiled = _upsert(dialect.name, table).compile(dialect=dialect,
+                                                    column_keys=[column.name for column in table.c])
+    processors = {name: bind.type._cached_bind_processor(dialect) or _same
+                  for name, bind in compiled.binds.items()}
+    if compiled.positiontup:
+        return compiled.string, list(compiled.positiontup), [
+            processors[name] for name in compiled.positiontup]
+    return compiled.string, [], list(processors.items())
+
+
+def _same(value: Any) -> Any:
+    """A value the driver takes as it is."""
+    return value
 
 
 @cache

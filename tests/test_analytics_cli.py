@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,36 @@ def test_a_bad_file_lists_lines_and_imports_nothing(run, cli_engine, tmp_path: P
     assert "nothing was imported" in result.output
     with Session(cli_engine) as session:
         assert session.exec(select(func.count()).select_from(Event)).one() == events
+
+
+def test_a_nul_character_is_refused_with_its_line(run, cli_engine, tmp_path: Path):
+    """Events are written past the database layer's NUL guard, so the import refuses a NUL in
+    any field itself: with its line, and nothing written."""
+    (tmp_path / "nul.csv").write_text(GOOD.replace("受付,called", "受\x00付,called"),
+                                      encoding="utf-8")
+    with Session(cli_engine) as session:
+        events = session.exec(select(func.count()).select_from(Event)).one()
+    result = run("analytics", "import", str(tmp_path / "nul.csv"))
+    assert result.exit_code == 1
+    assert (f"{tmp_path / 'nul.csv'}:5: The text contains a character that cannot be stored "
+            "(NUL).") in result.output
+    with Session(cli_engine) as session:
+        assert session.exec(select(func.count()).select_from(Event)).one() == events
+
+
+def test_a_counter_event_keeps_the_visit_it_names(run, cli_engine, tmp_path: Path):
+    """Counters' events are written before the visits': one that names a visit of the file
+    still gets that visit's id."""
+    named = GOOD.replace(",,main,,,counter_closed", "v1,A-001,main,,,counter_closed")
+    (tmp_path / "named.csv").write_text(named, encoding="utf-8")
+    result = run("analytics", "import", str(tmp_path / "named.csv"))
+    assert result.exit_code == 0, result.output
+    with Session(cli_engine) as session:
+        closed = session.exec(select(Event).where(
+            Event.kind == "counter_closed", Event.at == datetime(2026, 4, 6, 3, tzinfo=UTC))).one()
+        issued = session.exec(select(Event).where(
+            Event.kind == "issued", Event.at == datetime(2026, 4, 6, 0, tzinfo=UTC))).one()
+    assert closed.visit_id is not None and closed.visit_id == issued.visit_id
 
 
 def test_demo_days_plays_history(run):
