@@ -50,7 +50,7 @@ from analytics.rollups import (
     zone_of,
 )
 from analytics.timeline import COUNTER_KINDS, visit_facts
-from counter.models import Event, EventKind, Task, TaskState, Visit
+from counter.models import Event, EventKind, Task, TaskState, Visit, new_public_id
 from frontyard.i18n import gettext as _
 
 __all__ = ["COLUMNS", "MAX_BYTES", "ImportRejected", "ImportResult", "Problem", "import_events"]
@@ -335,8 +335,8 @@ def _logged(index: int, row: Row, visit_id: int | None, task_id: int | None) -> 
                    row.step, row.counter_id, row.staff_id, data)
 
 
-_VISIT_COLUMNS = ("office_id", "ticket_number", "ticket_day", "status_token", "locale",
-                  "priority", "issued_at", "closed_at", "issued_by_device_id")
+_VISIT_COLUMNS = ("office_id", "ticket_number", "ticket_day", "status_token", "public_id",
+                  "locale", "priority", "issued_at", "closed_at", "issued_by_device_id")
 _TASK_COLUMNS = ("visit_id", "service_id", "position", "procedure_code", "state", "step_index",
                  "call_count", "done_at")
 
@@ -347,7 +347,7 @@ def _visit_values(visit: _Visit, rows: list[Row], tz: ZoneInfo) -> dict[str, Any
     issued = visit.issued()
     return {"office_id": rows[0].office_id, "ticket_number": visit.ticket or "",
             "ticket_day": issued.astimezone(tz).date(), "status_token": secrets.token_urlsafe(32),
-            "locale": "ja", "priority": False, "issued_at": issued,
+            "public_id": new_public_id(), "locale": "ja", "priority": False, "issued_at": issued,
             "closed_at": closed[-1] if closed else max(row.at for row in rows),
             "issued_by_device_id": None}
 
