@@ -103,8 +103,29 @@ async def domain_error_handler(request: Request, exc: Exception) -> Response:
     return response
 
 
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether `exc`, or what caused it, is the database dropping out rather than a bug: a
+    connection lost mid-transaction surfaces as SQLAlchemy's "rollback first"
+    (`PendingRollbackError`), an invalidated connection or the driver's own OperationalError."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (*DATABASE_UNAVAILABLE, db_errors.PendingRollbackError)):
+            return True
+        if isinstance(current, db_errors.DBAPIError) and current.connection_invalidated:
+            return True
+        kind = type(current)
+        if kind.__name__ == "OperationalError" and kind.__module__.startswith("psycopg"):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 async def server_error_handler(request: Request, exc: Exception) -> Response:
     """Anything unexpected: log it with the traceback, show the user no details."""
+    if is_database_outage(exc):
+        return await database_unavailable_handler(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, 500)
 

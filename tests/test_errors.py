@@ -126,3 +126,24 @@ def test_contain_errors_passes_the_app_through():
     assert wrapped.state is app.state and wrapped.routes is app.routes
     with TestClient(wrapped) as client:
         assert client.get("/api/fine").text == "fine"
+
+
+def test_a_connection_lost_mid_transaction_counts_as_an_outage_not_a_bug():
+    """What a dropped PostgreSQL connection surfaces as, directly or as a cause, is an outage."""
+    import psycopg
+    from sqlalchemy import exc as db_errors
+
+    from frontyard.errors import is_database_outage
+
+    assert is_database_outage(db_errors.PendingRollbackError("rollback first"))
+    dropped = db_errors.DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
+    assert is_database_outage(dropped)
+    try:
+        try:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        except psycopg.OperationalError as cause:
+            raise RuntimeError("while reading the visit") from cause
+    except RuntimeError as wrapped:
+        assert is_database_outage(wrapped)
+    assert not is_database_outage(ValueError("a bug"))
+    assert not is_database_outage(db_errors.IntegrityError("INSERT", {}, Exception("dup")))
