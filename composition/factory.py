@@ -27,6 +27,7 @@ import admin.user_pages
 import analytics.routes
 import counter.routes
 import kiosk.routes
+import navigator.routes
 from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
@@ -71,6 +72,7 @@ def _routes() -> list[Route | Mount]:
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,
+        *navigator.routes.routes,
         Route("/metrics", metrics_endpoint, name="metrics"),
         Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
     ]

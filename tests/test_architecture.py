@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = "frontyard"
-FEATURES = ("kiosk", "counter", "analytics", "admin")
+FEATURES = ("kiosk", "counter", "analytics", "navigator", "admin")
 COMPOSITION = "composition"
 #: Which features a feature may use (through their public modules). Analytics follows the
 #: queue; the queue knows neither the kiosk nor analytics; admin configures the others.
@@ -26,6 +26,7 @@ MAY_USE = {
     "kiosk": {"counter"},
     "counter": set(),
     "analytics": {"counter"},
+    "navigator": {"counter", "kiosk", "analytics"},
     "admin": {"counter", "kiosk", "analytics"},
 }
 #: Alembic's environment needs the whole schema, which only the composition layer knows.

@@ -128,6 +128,7 @@ def test_ruby_locales_put_a_reading_over_every_kanji(code):
 def _extracted_ids() -> set[str]:
     method_map = [("frontyard/**.py", "python"), ("kiosk/**.py", "python"),
                   ("counter/**.py", "python"), ("analytics/**.py", "python"),
+                  ("admin/**.py", "python"), ("navigator/**.py", "python"),
                   ("templates/**.html", "jinja2")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
                                      "lstrip_blocks": "True"}}
