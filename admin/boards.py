@@ -173,7 +173,7 @@ def _where(index: int, key: str | None = None) -> str:
 
 def _list_of_text(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationFailed(_("%(where)s: expected a list of codes.") % {"where": where})
+        raise ValidationFailed(_("%(where)s: expected a list.") % {"where": where})
     return list(value)
 
 
@@ -183,14 +183,13 @@ def import_config(session: Session, office: Office, data: Any) -> None:
     if data is None:
         data = []
     if not isinstance(data, list):
-        raise ValidationFailed(_("%(where)s: expected a list of boards.") % {
-            "where": CONFIG_SECTION})
+        raise ValidationFailed(_("%(where)s: expected a list.") % {"where": CONFIG_SECTION})
     mine = {device.name: device for device in boards(session) if device.office_id == office.id}
     chosen: list[tuple[Device, BoardInput]] = []
     for index, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("device"), str):
-            raise ValidationFailed(_("%(where)s: expected a board with a device name.") % {
-                "where": _where(index)})
+            raise ValidationFailed(_("%(where)s: expected text.") % {
+                "where": _where(index, "device")})
         extra = sorted(set(item) - {"device", "shows", "services", "zone", "languages"})
         if extra:
             raise ValidationFailed(_("%(where)s: unknown key %(key)s.") % {

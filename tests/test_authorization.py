@@ -84,6 +84,8 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
+    "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
