@@ -19,7 +19,7 @@ from counter.models import Counter, Office, Service
 from frontyard import database
 from frontyard.auth import DeviceKind, Role, User, create_device
 from frontyard.realtime import Hub
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
                                    [services[prefix].id])  # type: ignore[list-item]
                 queue.call_next(session, counter.id, user.id, rules=rules)  # type: ignore[arg-type]
                 numbers[prefix] = visit.ticket_number
-            codes = {}
+            codes, ids = {}, {}
             for name, data in ((f"lobby-{tag}", boards.BoardInput(
                     scope="services", services=[services["F"].code, services["G"].code],
                     languages=["en", "vi", "pt_BR"])),
@@ -69,7 +69,9 @@ def _seed(live_server: LiveServer) -> dict[str, Any]:
                                                      office_id=office.id)
                 boards.save_board(session, Hub(), None, device, data)
                 codes[name.split("-")[0]] = code
-            return {"numbers": numbers, "codes": codes}
+                ids[name.split("-")[0]] = device.id
+            return {"numbers": numbers, "codes": codes, "ids": ids,
+                    "services": {prefix: s.code for prefix, s in services.items()}}
     finally:
         engine.dispose()
 
@@ -136,12 +138,12 @@ def test_two_boards_show_only_their_calls_and_rotate_their_languages(browser, li
         assert waiting == 2  # the lobby lists only its two services' lines
 
         assert _shown_second_line(floor) == "zh-Hans"  # one language: it stays
-        assert _shown_second_line(lobby) == "en"
-        assert lobby.locator("[data-board]").get_attribute("data-showing") == "2"
-        # The rotation moves on by itself (every 8 s) to the next language.
-        lobby.locator("[data-board][data-showing='3']").wait_for(state="attached",
-                                                                timeout=15_000)
-        assert _shown_second_line(lobby) == "vi"
+        # The rotation moves on by itself (every 8 s) to the next language, and round.
+        showing = lobby.locator("[data-board]").get_attribute("data-showing")
+        following = {"2": "3", "3": "4", "4": "2"}[showing]  # type: ignore[index]
+        lobby.locator(f"[data-board][data-showing='{following}']").wait_for(state="attached",
+                                                                           timeout=15_000)
+        assert _shown_second_line(lobby) == {"2": "en", "3": "vi", "4": "pt-BR"}[following]
         measured = lobby.evaluate(EACH_LANGUAGE, ["2", "3", "4", "2"])
         assert [m["lang"] for m in measured] == ["en", "vi", "pt-BR", "en"]
         for each in measured:
@@ -151,4 +153,39 @@ def test_two_boards_show_only_their_calls_and_rotate_their_languages(browser, li
         assert_accessible(lobby)
     finally:
         lobby_context.close()
+        floor_context.close()
+
+
+def test_the_admin_changes_an_open_board_without_touching_it(browser, live_server):
+    """On the board's admin page (keyboard-usable drop-downs, no dragging), the admin limits
+    the 2nd-floor board to service F with Korean after English; the open board follows within
+    seconds, without a reload."""
+    seeded = _seed(live_server)
+    numbers = seeded["numbers"]
+    floor_context, floor = _paired_board(browser, live_server, seeded["codes"]["floor2"])
+    admin_context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
+    admin = admin_context.new_page()
+    try:
+        floor.locator(f".board-calling [data-ticket='{numbers['W']}']").wait_for()
+        floor.evaluate("document.querySelector('[data-board]').dataset.marker = 'same page'")
+        sign_in(admin, live_server, "admin")
+        admin.goto(f"{live_server.url}/admin/devices")
+        settings_page = f"/admin/devices/{seeded['ids']['floor2']}/board"
+        admin.locator(f"a[href='{settings_page}']").click()  # linked from the device list
+        admin.wait_for_url(f"{live_server.url}{settings_page}")
+        assert_accessible(admin)
+        admin.get_by_label("Only the calls of the services chosen below").check()
+        admin.locator(f"#f-service-{seeded['services']['F']}").check()
+        admin.get_by_label("Language 2").select_option("en")
+        admin.get_by_label("Language 3").select_option("ko")
+        admin.get_by_role("button", name="Save").click()
+        admin.locator("#notice").wait_for()
+        # The open board: the new calls and languages, on the same page (no reload).
+        floor.locator(f".board-calling [data-ticket='{numbers['F']}']").wait_for(timeout=15_000)
+        assert floor.locator(f"[data-ticket='{numbers['W']}']").count() == 0
+        assert floor.locator("#board-calling-heading [lang='ko']").count() == 1
+        assert floor.evaluate("document.querySelector('[data-board]').dataset.marker") \
+            == "same page"
+    finally:
+        admin_context.close()
         floor_context.close()
