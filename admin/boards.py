@@ -128,12 +128,23 @@ def save_board(session: Session, hub: Hub, actor_id: int | None, device: Device,
                data: BoardInput) -> None:
     """Set what a board shows and its languages; audited; its open screen reconnects with
     them once the transaction commits."""
-    scope, service_ids, zone, languages = _check(session, device, data)
-    before = snapshot(session, device) if board_settings.setting_of(
-        session, device.id) is not None else None  # type: ignore[arg-type]
-    board_settings.replace_settings(session, device.id, scope, service_ids, zone,  # type: ignore[arg-type]
-                                    languages)
-    after = snapshot(session, device)
+    checked = _check(session, device, data)
+    before = _stored(session, device)
+    board_settings.replace_settings(session, device.id, *checked)  # type: ignore[arg-type]
+    _audit(session, hub, actor_id, device, before)
+
+
+def _stored(session: Session, device: Device) -> dict[str, Any] | None:
+    """The board's settings as audited, or None when it has none."""
+    if board_settings.setting_of(session, device.id) is None:  # type: ignore[arg-type]
+        return None
+    return snapshot(session, device)
+
+
+def _audit(session: Session, hub: Hub, actor_id: int | None, device: Device,
+           before: dict[str, Any] | None) -> None:
+    """Audit a change of the board's settings, if there was one, and reconnect its screens."""
+    after = _stored(session, device)
     if before != after:
         audit.record(session, actor_id, "board_changed", None, device=device.name,
                      office_id=device.office_id, before=before, after=after)
@@ -216,16 +227,14 @@ def import_config(session: Session, office: Office, data: Any) -> None:
             raise ValidationFailed(f"{_where(index, field_name)}: {error.message}") from None
         chosen.append((device, board))
     hub = Hub()  # on PostgreSQL this reaches every worker; on SQLite, the next reconnect
+    before = {device.name: _stored(session, device) for device in mine.values()}
     for device in mine.values():
-        if board_settings.setting_of(session, device.id) is not None:  # type: ignore[arg-type]
-            before = snapshot(session, device)
-            board_settings.clear_settings(session, device.id)  # type: ignore[arg-type]
-            audit.record(session, None, "board_changed", None, device=device.name,
-                         office_id=office.id, before=before, after=None)
+        board_settings.clear_settings(session, device.id)  # type: ignore[arg-type]
     for device, board in chosen:
-        save_board(session, hub, None, device, board)
+        board_settings.replace_settings(session, device.id,  # type: ignore[arg-type]
+                                        *_check(session, device, board))
     for device in mine.values():
-        reconnect(session, hub, device)
+        _audit(session, hub, None, device, before[device.name])
 
 
 def board_rows(session: Session) -> list[tuple[Device, str, BoardInput]]:
