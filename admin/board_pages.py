@@ -48,7 +48,7 @@ def _context(session: Session, device_id: int) -> dict[str, Any]:
     data = boards.input_of(session, device)
     return {"device": device, "office": office, "data": data, "zones": zones,
             "services": services(session, office) if office else [],
-            "languages": [BY_CODE[code] for code in board_settings.ROTATING_LANGUAGES],
+            "rotating": [BY_CODE[code] for code in board_settings.ROTATING_LANGUAGES],
             "japanese": BY_CODE["ja"],
             "zone_missing": data.scope == "zone" and data.zone not in zones}
 

@@ -130,7 +130,7 @@ def board_context(view: BoardView, rotating: Sequence[str]) -> dict[str, Any]:
         "labels": {key: _in_each(codes, label) for key, label in BOARD_LABELS.items()},
         "counter_names": counter_names,
         "service_names": service_names,
-        "languages": codes,
+        "language_codes": codes,
     }
 
 
