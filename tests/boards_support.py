@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from counter import queue
-from counter.models import Counter, Office, Service
+from counter.models import Counter, CounterAllowedService, Office, Service
 from counter.topics import topic_of
 from frontyard import database
 from frontyard.auth import DeviceKind, Role, User, create_device
@@ -56,7 +56,6 @@ def seed_town(engine: Any) -> Town:
             session.add_all([counter, user])
             counters[number], staff[number] = counter, user
         session.flush()
-        from counter.models import CounterAllowedService
         session.add(CounterAllowedService(counter_id=counters["3"].id,
                                           service_id=services["jumin"].id))
         boards, tokens = {}, {}

@@ -23,6 +23,7 @@ from frontyard.audit import AuditEntry
 from frontyard.database import session_scope
 from frontyard.errors import ValidationFailed
 from frontyard.i18n import use_locale
+from frontyard.realtime import Hub
 from tests.boards_support import Town
 from tests.boards_support import town as town  # a fixture, used by name
 
@@ -71,17 +72,12 @@ def test_saved_settings_are_what_the_board_reads(engine, town: Town):
     with session_scope(engine) as session:
         device = boards.board_by(session, town.boards["upstairs"])
         assert board_config(session, device.id, town.office_id) is None  # type: ignore[arg-type]
-        boards.save_board(session, _hub(), None, device, boards.BoardInput(
+        boards.save_board(session, Hub(), None, device, boards.BoardInput(
             scope="zone", zone="2F", languages=["vi", "en"]))
         config = board_config(session, device.id, town.office_id)  # type: ignore[arg-type]
     assert config is not None and config.languages == ("vi", "en")
     assert config.shows == BoardShows(BoardScope.ZONE, zone="2F",
                                       waiting_ids=frozenset({town.services["jumin"]}))
-
-
-def _hub():  # type: ignore[no-untyped-def]
-    from frontyard.realtime import Hub
-    return Hub()
 
 
 # --- The admin page --------------------------------------------------------------------------
