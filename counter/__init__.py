@@ -6,4 +6,5 @@ PUBLIC_MODULES = (
     "counter.queue",  # the queue engine: issue tickets, act on tasks, read the queue
     "counter.events",  # listeners of the events the engine records
     "counter.topics",  # the realtime topic an office's queue changes are announced on
+    "counter.waits",  # how an estimated wait may be told to residents (ranges, words)
 )
