@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import time
+from itertools import pairwise
 
 from babel.lists import format_list
 
@@ -38,7 +39,7 @@ def _between(first: str, last: str) -> str:
 def days_words(weekdays: tuple[int, ...]) -> str:
     """Weekdays as a range when consecutive, else as a list."""
     names = [_weekday(index) for index in weekdays]
-    consecutive = all(b == a + 1 for a, b in zip(weekdays, weekdays[1:], strict=False))
+    consecutive = all(b == a + 1 for a, b in pairwise(weekdays))
     if len(names) >= RANGE_FROM and consecutive:
         return _between(names[0], names[-1])
     if _easy():

@@ -36,7 +36,8 @@ def problems(path: Path) -> list[str]:
 GOOD = """
 url: https://example.org/apply?form=1
 name: {ja: 電子申請, ja_easy: 電子《でんし》申請《しんせい》, en: The city's e-form}
-condition: {ja: マイナンバーカードが必要, ja_easy: マイナンバーカードが いります, en: Needs a My Number card}
+condition: {ja: マイナンバーカードが必要, ja_easy: マイナンバーカードが いります,
+            en: Needs a My Number card}
 """
 
 
@@ -105,3 +106,29 @@ def test_the_seed_catalog_offers_online_alternatives_in_every_language():
         assert set(KIOSK_LOCALES) <= set(online.name) and set(KIOSK_LOCALES) <= set(
             online.condition)
         assert "PIN" in online.condition["en"] and "暗証番号" in online.condition["ja"]
+
+
+# --- on the kiosk's guide ---------------------------------------------------------------------
+
+from tests.test_kiosk_routes import (  # noqa: E402  (the kiosk's fixtures and steps)
+    answer_all,
+    begin,
+    choose,
+    kiosk,  # noqa: F401
+    office_id,  # noqa: F401
+)
+
+
+def test_the_kiosks_guide_names_the_online_alternative_without_a_link(kiosk):  # noqa: F811
+    """Moving out on the kiosk: the guide says 転出届 can be done through マイナポータル and
+    what it needs, but offers no link to leave the kiosk by; the ticket does not repeat it."""
+    begin(kiosk, "en")
+    choose(kiosk, "moving_out")
+    answer_all(kiosk, {"household_ages": "40", "seal_registered": "no",
+                       "national_health_insurance": "no", "longterm_care_certified": "no"})
+    guide = kiosk.get("/kiosk/guide")
+    assert guide.status_code == 200
+    assert "Can be done online instead" in guide.text
+    assert "Mynaportal (moving one-stop service)" in guide.text
+    assert "Needs a My Number card and its signature PIN" in guide.text
+    assert "myna.go.jp" not in guide.text
