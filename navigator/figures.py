@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -24,6 +25,8 @@ from counter import queue
 from counter.waits import WaitRange, queue_wait_range
 from frontyard.exceptions import DomainError
 from navigator.best_time import BestTime, best_time, read_profiles
+
+Kept = TypeVar("Kept")
 
 #: The period a counter's usual handling time is measured over (days before today).
 HANDLING_DAYS = 90
@@ -74,13 +77,13 @@ class FiguresCache:
         self._lock = threading.Lock()
         self._kept: dict[tuple[int, date, frozenset[int]], tuple[float, object]] = {}
 
-    def get(self, key: tuple[int, date, frozenset[int]], compute):  # type: ignore[no-untyped-def]
+    def get(self, key: tuple[int, date, frozenset[int]], compute: Callable[[], Kept]) -> Kept:
         """The value kept for `key`, or `compute()` kept from now on."""
         moment = time.monotonic()
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and moment - kept[0] < self.seconds:
-                return kept[1]
+                return kept[1]  # type: ignore[return-value]
         value = compute()
         with self._lock:
             if len(self._kept) > 1000:  # many offices × service sets: start afresh

@@ -122,6 +122,12 @@ def test_moving_in_on_a_phone(browser, navigator_server, locale, words):
         shared = page.url
         assert page.locator(".share-link a").inner_text() == shared
         page.screenshot(path=f"/tmp/navigator-{locale}.png", full_page=True)
+        page.emulate_media(media="print")  # the printed list: no header, buttons or chooser
+        assert page.locator(".site-header").is_hidden()
+        assert page.get_by_role("button").first.is_hidden()
+        assert page.locator(".online-alternative .print-only").first.is_visible()  # the URL
+        assert page.locator(".print-heading").is_visible()
+        page.emulate_media(media="screen")
         other_context, other = phone_page(browser, locale)
         try:
             other.goto(shared)
