@@ -13,6 +13,7 @@ from sqlalchemy import event
 from composition.demo import seed_structure
 from counter import queue
 from frontyard import database, i18n
+from kiosk import flow
 from kiosk.catalog import KIOSK_LOCALES
 from tests.conftest import make_client
 
@@ -35,8 +36,13 @@ def office_id(engine) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def writes(app):  # type: ignore[no-untyped-def]
-    """Every statement that would change the database, as the app's engine runs it."""
+def writes(app, office_id):  # type: ignore[no-untyped-def]
+    """Every statement that would change the database, as the app's engine runs it, once the
+    office's catalog is served (whatever serving it first takes is the catalog's, not ours)."""
+    from counter.models import Office
+
+    with database.session_scope(app.state.engine) as session:
+        flow.office_catalog(session, session.get(Office, office_id))
     found: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
@@ -323,3 +329,58 @@ def test_a_bookable_service_gets_no_booking_link_until_booking_exists(client, of
         service.kind = ServiceKind.APPOINTMENT
     page = client.get(RESULT, headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "Book a visit time" not in page.text
+
+
+# --- what other parts of issue 15 add -------------------------------------------------------
+
+
+def test_links_to_details_at_home_and_booking_appear_once_their_pages_exist(app, office_id,
+                                                                             engine):
+    """"Enter your details at home" (route `at_home`) carries the result's answers; "Book a
+    visit time" (route `navigator_booking`) is offered for a bookable service only."""
+    from sqlmodel import select
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from counter.models import Service, ServiceKind
+
+    async def placeholder(request):  # type: ignore[no-untyped-def]
+        return PlainTextResponse("later")
+
+    app.router.routes.extend([
+        Route("/navigator/{office}/details", placeholder, name="at_home"),
+        Route("/navigator/{office}/book/{service}", placeholder, name="navigator_booking")])
+    with database.session_scope(engine) as session:
+        service = session.exec(select(Service).where(Service.code == "childcare")).one()
+        service.kind = ServiceKind.APPOINTMENT
+    with make_client(app) as client:
+        page = client.get(RESULT, headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    query = RESULT.split("?", 1)[1].replace("&", "&amp;")
+    assert f'href="/navigator/main/details?{query}">Enter your details at home' in page.text
+    assert page.text.count("Book a visit time") == 2  # the two childcare procedures
+    assert 'href="/navigator/main/book/childcare"' in page.text
+
+
+def test_a_catalog_that_must_be_stored_first_is_loaded_once_in_a_writing_transaction(
+        client, office_id, monkeypatch):
+    """Should serving the catalog need a first write (refused by the read-only transaction,
+    as PostgreSQL does), that load is done again in a transaction that may write: no 500."""
+    from sqlalchemy.exc import InternalError
+
+    from navigator.routes import page as page_module
+
+    real = page_module.office_guide
+    calls: list[bool] = []
+
+    def office_guide(session, code):  # type: ignore[no-untyped-def]
+        read_only = bool(session.get_bind().get_execution_options().get(
+            database.READ_ONLY))
+        calls.append(read_only)
+        if read_only:
+            raise InternalError("INSERT …", {}, Exception("read-only transaction"))
+        return real(session, code)
+
+    monkeypatch.setattr(page_module, "office_guide", office_guide)
+    assert client.get("/navigator/main").status_code == 200
+    assert calls == [True, False]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -32,8 +31,8 @@ from navigator.link import BadLink, Choices
 from navigator.routes.page import (
     NO_CACHE,
     OfficeGuide,
+    load_office,
     navigator_page,
-    office_guide,
     offices,
     public_page,
     query_pairs,
@@ -71,7 +70,7 @@ def _events_page(request: Request, place: OfficeGuide, chosen: tuple[str, ...],
 async def navigator_events(request: Request) -> Response:
     """The life events of the office, those of the address already ticked."""
     pairs = query_pairs(request)
-    place = await reading(request, lambda s: office_guide(s, request.path_params["office"]))
+    place = await load_office(request)
     choices = link.read_choices(place.catalog, pairs)
     return _events_page(request, place, choices.events)
 
@@ -91,7 +90,7 @@ async def navigator_questions(request: Request) -> Response:
     procedures. Answers the form just sent that are not valid are shown again in place."""
     pairs = query_pairs(request)
     code = request.path_params["office"]
-    place = await reading(request, lambda s: office_guide(s, code))
+    place = await load_office(request)
     choices, errors = _read(place, pairs)
     if choices is None:
         asked = {value for key, value in pairs if key == link.ASKED}
@@ -159,27 +158,21 @@ async def navigator_procedures(request: Request) -> Response:
     settings = request.app.state.settings
     cache = _figures_cache(request)
 
-    def work(session: Session) -> tuple[OfficeGuide, Choices, Guide, Any]:
-        place = office_guide(session, code)
-        try:
-            choices = link.read_choices(place.catalog, pairs)
-        except ValidationFailed:
-            raise BadLink(_("This link holds an answer that is not valid. Please answer the "
-                            "questions again.")) from None
-        if not choices.events:
-            raise BadLink(_("This link names no life event. Please choose again."))
-        guide = link.guide_of(place.catalog, choices)
-        figures = None
-        if guide.complete:
-            figures = visit_figures(session, cache, office_id=place.office.id,
-                                    services=_steps_by_service(place, guide), now=utcnow(),
-                                    tz=settings.tz)
-        return place, choices, guide, figures
-
-    place, choices, guide, figures = await reading(request, work)
+    place = await load_office(request)
+    try:
+        choices = link.read_choices(place.catalog, pairs)
+    except ValidationFailed:
+        raise BadLink(_("This link holds an answer that is not valid. Please answer the "
+                        "questions again.")) from None
+    if not choices.events:
+        raise BadLink(_("This link names no life event. Please choose again."))
+    guide = link.guide_of(place.catalog, choices)
     query = link.query_of(place.catalog, choices)
     if not guide.complete:
         return _go(f"{_base(code)}/questions?{query}")
+    figures = await reading(request, lambda session: visit_figures(
+        session, cache, office_id=place.office.id, services=_steps_by_service(place, guide),
+        now=utcnow(), tz=settings.tz))
     return navigator_page(request, "navigator/procedures.html", {
         **_result_context(request, place, choices, guide, figures, query)})
 
@@ -195,7 +188,7 @@ def _result_context(request: Request, place: OfficeGuide, choices: Choices, guid
                                             service=step.service)
                 for step in guide.steps if step.service in services
                 and services[step.service].kind == ServiceKind.APPOINTMENT}
-    details = route_or_none(request, "navigator_details", office=code)
+    details = route_or_none(request, "at_home", office=code)
     base_url = str(request.app.state.settings.base_url or "").rstrip("/") or \
         str(request.base_url).rstrip("/")
     path = f"{_base(code)}/procedures?{query}"

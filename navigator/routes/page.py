@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,9 +25,11 @@ from starlette.routing import NoMatchFound
 from counter.models import Office, Service
 from frontyard import i18n
 from frontyard.database import read_session
+from frontyard.errors import is_database_outage
 from frontyard.exceptions import DomainError, NotFound
 from frontyard.i18n import gettext as _
 from frontyard.templating import render
+from frontyard.transactions import in_transaction
 from kiosk import flow
 from kiosk.catalog import Catalog, localized_html
 from navigator.link import check_size
@@ -70,6 +73,20 @@ async def reading(request: Request, work: Callable[[Session], Any]) -> Any:
             return work(session)
 
     return await run_in_threadpool(job)
+
+
+async def load_office(request: Request) -> OfficeGuide:
+    """The office of the address and its catalog, read without writing. Should serving the
+    catalog ever need a first write of its own (a new install's bundled catalog stored as its
+    first version), a read-only transaction refuses it: that one load runs in a transaction
+    that may write, and every later one reads again."""
+    code = str(request.path_params["office"])
+    try:
+        return await reading(request, lambda session: office_guide(session, code))  # type: ignore[no-any-return]
+    except DBAPIError as error:
+        if is_database_outage(error):
+            raise
+        return await in_transaction(request, lambda session: office_guide(session, code))
 
 
 def query_pairs(request: Request) -> list[tuple[str, str]]:
