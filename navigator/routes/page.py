@@ -9,6 +9,7 @@ link) can get wrong into a clear page in their language: 400 for a link that can
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -36,7 +37,9 @@ from navigator.link import check_size
 
 #: Live figures are shown: a shared page is read again, not taken from a cache.
 NO_CACHE = {"Cache-Control": "no-cache"}
-MAX_OFFICE_CODE = 32
+#: What an office code can look like (admin's rule, a little wider): anything else is not
+#: looked up at all (a NUL would be refused by PostgreSQL as an error, not as "no office").
+OFFICE_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def offices(session: Session) -> list[Office]:
 def office_guide(session: Session, code: str) -> OfficeGuide:
     """The office with this code and its checked catalog; NotFound for an unknown office."""
     office = None
-    if 0 < len(code) <= MAX_OFFICE_CODE:
+    if OFFICE_CODE.fullmatch(code):
         office = session.exec(select(Office).where(Office.code == code)).first()
     if office is None:
         raise NotFound(_("There is no office at this address. Choose your office again."))
