@@ -388,3 +388,30 @@ def test_a_catalog_that_must_be_stored_first_is_loaded_once_in_a_writing_transac
     monkeypatch.setattr(page_module, "office_guide", office_guide)
     assert client.get("/navigator/main").status_code == 200
     assert calls == [True, False]
+
+
+def test_any_query_is_a_page_below_500_and_writes_nothing(client, office_id, writes):
+    """Hypothesis: any mix of life events, question ids and junk with any values, on each
+    page: a 2xx, 303, 400, 404 or 422 page, never a 500, and no statement that writes."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    keys = st.sampled_from(["event", "asked", "household_ages", "mynumber_card", "dog",
+                            "daycare", "seal_registered", "x", ""])
+    values = st.one_of(
+        st.sampled_from(["moving_in", "moving_out", "birth", "yes", "no", "34,1", "-1",
+                         "9" * 3000, "%00", "\x00", "<b>", "ｙｅｓ", "3、 7", ""]),
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=40))
+
+    @settings(max_examples=40, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(page=st.sampled_from(["", "/questions", "/procedures"]),
+           pairs=st.lists(st.tuples(keys, values), max_size=12))
+    def run(page: str, pairs: list[tuple[str, str]]) -> None:
+        response = client.get(f"/navigator/main{page}", params=pairs, follow_redirects=False)
+        assert response.status_code in {200, 303, 400, 404, 422}, (pairs, response.text[:300])
+        if response.is_redirect:
+            assert response.headers["location"].startswith("/navigator/main/")
+
+    run()
+    assert writes == []
