@@ -7,4 +7,5 @@ PUBLIC_MODULES = (
     "counter.events",  # listeners of the events the engine records
     "counter.board_settings",  # what each call board shows, and in which languages
     "counter.topics",  # the realtime topic an office's queue changes are announced on
+    "counter.waits",  # how an estimated wait may be told to residents (ranges, words)
 )

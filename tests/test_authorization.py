@@ -115,6 +115,11 @@ EXPECTED: dict[str, Access] = {
     "GET /board": Access.BOARD,
     "GET /crowding": Access.PUBLIC,
     "GET /status/{token}": Access.PUBLIC,
+    # The procedure navigator: residents' phones, no sign-in, answers in the address.
+    "GET /navigator": Access.PUBLIC,
+    "GET /navigator/{office}": Access.PUBLIC,
+    "GET /navigator/{office}/questions": Access.PUBLIC,
+    "GET /navigator/{office}/procedures": Access.PUBLIC,
     "WS /ws/counter": Access.STAFF,
     "WS /ws/board": Access.BOARD,
     "WS /ws/crowding": Access.PUBLIC,
