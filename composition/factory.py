@@ -32,7 +32,7 @@ from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
+from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -65,6 +65,7 @@ def _routes() -> list[Route | Mount]:
     return [
         *web.routes,
         *account_pages.routes,
+        *branding_routes.routes,
         *admin.routes.routes,
         *admin.pages.routes,
         *admin.user_pages.routes,

@@ -10,7 +10,9 @@ import analytics.models  # noqa: F401
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
+import frontyard.branding  # noqa: F401
 import kiosk.models  # noqa: F401
+import kiosk.offer  # noqa: F401
 
 
 def metadata() -> MetaData:
