@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import admin.device_pages
+import admin.kiosk_pages
 import admin.pages
 import admin.routes
 import admin.user_pages
@@ -70,6 +71,7 @@ def _routes() -> list[Route | Mount]:
         *admin.pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
+        *admin.kiosk_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

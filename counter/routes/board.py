@@ -16,7 +16,7 @@ from counter import screens, views
 from counter.board_view import BoardView, board_view
 from counter.routes.common import REFUSED, _fanout, _in_thread, _int, _office_or_refuse
 from counter.screens import BoardAudience
-from frontyard import i18n
+from frontyard import branding, i18n
 from frontyard.auth import DeviceKind
 from frontyard.database import utcnow
 from frontyard.guards import current_device, current_user, require_device
@@ -33,6 +33,17 @@ def _board_office_id(connection: HTTPConnection) -> int | None:
     return _int(connection.query_params.get("office"))
 
 
+def _city_name(names: dict[str, str], second: str) -> list[tuple[str, str]]:
+    """The city's name in Japanese and the board's second language (once if the same)."""
+    pairs: list[tuple[str, str]] = []
+    for code in screens.board_languages(second) if names else ():
+        with i18n.use_locale(code):
+            text = i18n.translate_map(names)
+        if text and str(text) not in {str(shown) for _, shown in pairs}:
+            pairs.append((i18n.BY_CODE[code].html_lang, text))
+    return pairs
+
+
 @require_device(DeviceKind.BOARD)
 async def call_board(request: Request) -> Response:
     """The lobby's call board; `?lang=` sets its second language (English by default)."""
@@ -41,12 +52,14 @@ async def call_board(request: Request) -> Response:
 
     tz = request.app.state.settings.tz
 
-    def read(session: Session) -> BoardView:
+    def read(session: Session) -> tuple[BoardView, branding.Brand]:
         office = views.office_or_default(session, office_id)
-        return board_view(session, office.id, utcnow(), tz)  # type: ignore[arg-type]
+        return (board_view(session, office.id, utcnow(), tz),  # type: ignore[arg-type]
+                branding.brand_of(session, office.id))
 
-    view = await _in_thread(request, read)
+    view, brand = await _in_thread(request, read)
     context = screens.board_context(view, second)
+    context["brand"], context["city_name"] = brand, _city_name(brand.names, second)
     context["socket_url"] = f"/ws/board?office={view.office.id}&lang={second}"
     context["seen_calls"] = json.dumps([call["id"] for call in screens.board_calls(view, second)])
     with i18n.use_locale(screens.JAPANESE):
