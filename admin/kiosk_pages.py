@@ -69,6 +69,7 @@ async def _page(request: Request, template: str, read: Callable[[Session], dict[
         try:
             if form is None:
                 raise _unreadable()
+            await form.close()  # the values stay readable; uploaded files are closed
             target = await run_in_threadpool(_in_session, request, lambda s: save(s, form))
             return RedirectResponse(target, status_code=303)
         except ValidationFailed as error:
@@ -117,7 +118,12 @@ async def _logo_action(request: Request, office_code: str | None, remove: bool) 
     """Upload or remove the city's logo (no office) or an office's own."""
     back = f"/admin/offices/{office_code}/kiosk" if office_code else "/admin/branding"
     form = await _read_form(request)
-    data = b"" if remove or form is None else await _logo_bytes(form)
+    data = b""
+    if form is not None:
+        try:
+            data = b"" if remove else await _logo_bytes(form)
+        finally:
+            await form.close()
 
     def office_of(session: Session) -> Office | None:
         return office_domain.office_by_code(session, office_code) if office_code else None
