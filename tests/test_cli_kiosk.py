@@ -3,34 +3,14 @@ the same rules and audit as the admin's pages."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from PIL import Image
 from sqlmodel import Session, select
 
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.branding import Logo
 from kiosk.offer import KioskSettings
-
-
-def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path), "FRONTYARD_DATABASE_URL": ""}
-
-    def run(*args: str, ok: bool = True, stdin: str | None = None
-            ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-                                input=stdin)
-        if ok:
-            assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr
-        return result
-
-    return run
+from tests.test_cli_structure import _frontyard
 
 
 def test_kiosk_and_branding_are_set_from_the_command_line(tmp_path):
@@ -43,7 +23,9 @@ def test_kiosk_and_branding_are_set_from_the_command_line(tmp_path):
     assert refused.returncode == 2 and "Japanese is always offered." in refused.stderr
     refused = run("kiosk", "welcome", "en=Welcome!", "ja_easy=市役所", ok=False)
     assert "write a reading after each kanji" in refused.stderr
-    run("kiosk", "privacy", "en", "-", stdin="# Privacy\n\nWe keep **nothing** for long.\n")
+    notice = tmp_path / "notice-en.md"
+    notice.write_text("# Privacy\n\nWe keep **nothing** for long.\n", encoding="utf-8")
+    run("kiosk", "privacy", "en", str(notice))
     assert run("kiosk", "show").stdout == (
         "languages\ten,ja,vi,pt_BR\nwelcome\t-\nprivacy\ten\n")
     run("branding", "name", "ja=南山市", "en=Minamiyama City")

@@ -14,34 +14,16 @@ from sqlmodel import Session, select
 
 from admin import kiosk_setup
 from composition.cli import main
-from composition.demo import seed_structure
 from counter.models import Office
 from frontyard import branding, database
-from frontyard.auth import DeviceKind, create_device
 from frontyard.errors import ValidationFailed
 from kiosk import flow, offer
 from kiosk.catalog import KIOSK_LOCALES, catalog_path
 from kiosk.models import KioskSession
-from tests.conftest import make_client
+from tests.test_kiosk_routes import kiosk as kiosk  # fixtures, used by name
+from tests.test_kiosk_routes import office_id as office_id
 
 FOUR = ["ja", "vi", "en", "pt_BR"]
-
-
-@pytest.fixture
-def office_id(engine) -> int:  # type: ignore[no-untyped-def]
-    """The demo's structure (the seed catalog's services): the catalog is not the city."""
-    with database.session_scope(engine) as session:
-        return seed_structure(session).id  # type: ignore[return-value]
-
-
-@pytest.fixture
-def kiosk(app, engine, office_id):  # type: ignore[no-untyped-def]
-    """A client that is a paired kiosk of the office."""
-    with database.session_scope(engine) as session:
-        _, token, _ = create_device(session, "lobby-1", DeviceKind.KIOSK, office_id=office_id)
-    with make_client(app) as client:
-        client.headers["Authorization"] = f"Bearer {token}"
-        yield client
 
 
 def configure(engine, office_id: int, languages: list[str], **texts: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
