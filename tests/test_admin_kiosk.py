@@ -197,3 +197,31 @@ def test_unknown_office_is_a_404(admin_client):
     assert _post(admin_client, "/admin/offices/nope/kiosk", _kiosk_form()).status_code == 404
     assert _upload(admin_client, "/admin/offices/nope/logo", _image()).status_code == 404
     assert _post(admin_client, "/admin/offices/nope/logo/remove").status_code == 404
+
+
+def test_any_kiosk_or_branding_form_is_a_page_never_a_500(admin_client, engine):
+    """Whatever is posted to the two forms: a redirect or a 422 page, never a 5xx, and a
+    refused form writes nothing."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from kiosk.catalog import KIOSK_LOCALES
+
+    names = [f"{kind}_{code}" for code in KIOSK_LOCALES
+             for kind in ("offer", "order", "welcome", "privacy", "name")]
+    text = st.one_of(st.text(st.characters(exclude_categories=["Cs"]), max_size=80),
+                     st.sampled_from(["on", "1", "0", "-3", "99", "100", "《", "市《し》",
+                                      "<script>", "\x00", "9" * 5000]))
+
+    @settings(max_examples=30, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(form=st.dictionaries(st.sampled_from(names), text, max_size=8))
+    def post(form: dict[str, str]) -> None:
+        for url in ("/admin/offices/kita/kiosk", "/admin/branding"):
+            before = len(_rows(engine, AuditEntry))
+            response = _post(admin_client, url, form)
+            assert response.status_code in {303, 422}, (url, form, response.status_code)
+            if response.status_code == 422:
+                assert len(_rows(engine, AuditEntry)) == before
+
+    post()
