@@ -326,6 +326,7 @@ def catalog_check(file: Path, services: str | None, from_database: bool, office:
     from frontyard.i18n import BY_CODE
     from kiosk.catalog import KIOSK_LOCALES, SEED_LOCALES, check_catalog, missing_translations
 
+    codes = _catalog_services(services, from_database, office)
     if locales is None:
         required = _offered_locales(office) if from_database else SEED_LOCALES
     elif locales == "all":
@@ -336,8 +337,7 @@ def catalog_check(file: Path, services: str | None, from_database: bool, office:
     if unknown:
         click.echo(f"Unknown locales: {', '.join(unknown)}.", err=True)
         sys.exit(2)
-    result = check_catalog(file, service_codes=_catalog_services(services, from_database, office),
-                           required_locales=required)
+    result = check_catalog(file, service_codes=codes, required_locales=required)
     if result.catalog is None:
         for problem in result.problems:
             click.echo(str(problem))
