@@ -119,3 +119,47 @@ def test_the_board_with_the_city_name_and_logo_still_fits_a_tv(browser, live_ser
         context.close()
         with live_db(live_server) as session:
             branding.remove_logo(session, seeded["office_id"])
+
+
+def test_the_admin_sets_the_kiosk_languages_and_logo_through_the_pages(context, live_server,
+                                                                       tmp_path):
+    """On a 1366×768 terminal: order numbers (no drag and drop), a refused upload shown in the
+    page, a good one shown back; axe finds nothing on either page."""
+    with live_db(live_server) as session:
+        office = Office(code=f"umi-{secrets.token_hex(3)}", names={"ja": "海辺支所"})
+        session.add(office)
+        session.flush()
+        code = office.code
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/admin/offices/{code}")
+    page.click(f"a[href='/admin/offices/{code}/kiosk']")
+    assert_accessible(page)
+    page.uncheck("#f-offer_ko")
+    page.check("#f-offer_vi")
+    page.fill("#f-order_vi", "1")
+    page.fill("#f-order_ja", "2")
+    page.fill("#f-welcome_en", "Welcome to the seaside branch")
+    with page.expect_navigation():
+        page.click("form.admin-form button[type=submit] >> nth=0")
+    assert page.locator("#f-order_vi").input_value() == "1"
+    assert page.locator("#f-offer_ko").is_checked() is False
+    (tmp_path / "logo.gif").write_bytes(b"GIF89a\x01\x00\x01\x00")
+    page.set_input_files("#f-logo", str(tmp_path / "logo.gif"))
+    with page.expect_navigation():
+        page.click("form[action$='/logo'] button[type=submit]")
+    assert page.locator("#f-logo-error").is_visible()
+    assert page.locator("#f-logo").get_attribute("aria-invalid") == "true"
+    assert_accessible(page)
+    Image.new("RGB", (200, 80), "orange").save(tmp_path / "logo.png")
+    page.set_input_files("#f-logo", str(tmp_path / "logo.png"))
+    with page.expect_navigation():
+        page.click("form[action$='/logo'] button[type=submit]")
+    assert page.locator("img.admin-logo").evaluate("node => node.naturalWidth") == 200
+    page.goto(f"{live_server.url}/admin/branding")
+    assert_accessible(page)
+    with live_db(live_server) as session:
+        found = session.exec(select(Office).where(Office.code == code)).one()
+        assert offer.offered_languages(session, found.id)[:2] == ("vi", "ja")  # type: ignore[arg-type]
+        branding.remove_logo(session, found.id)
