@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, LargeBinary
+from sqlalchemy.orm import defer
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from frontyard.database import UTCDateTime, utcnow
@@ -123,9 +124,13 @@ def remove_logo(session: Session, office_id: int | None) -> Logo | None:
 
 
 def logo_for(session: Session, office_id: int | None) -> Logo | None:
-    """The logo an office shows: its own, else the city's."""
-    return (own_logo(session, office_id) if office_id is not None else None) \
-        or own_logo(session, None)
+    """The logo an office shows: its own, else the city's; without its bytes (a screen only
+    needs its address and size, and renders often)."""
+    query = select(Logo).options(defer(Logo.data))  # type: ignore[arg-type]
+    found = None
+    if office_id is not None:
+        found = session.exec(query.where(Logo.office_id == office_id)).first()
+    return found or session.exec(query.where(col(Logo.office_id).is_(None))).first()
 
 
 def logo_by_digest(session: Session, digest: str) -> Logo | None:

@@ -87,7 +87,7 @@ def office_catalog(session: Session, office: Office,
 def untranslated_languages(session: Session, office: Office,
                            locales: Sequence[str]) -> list[str]:
     """Of `locales`, those the office's catalog lacks texts in: offering them would stop the
-    kiosk. None when the office has no usable catalog (the kiosk says so itself)."""
+    kiosk. None of them when the office has no usable catalog (the kiosk says so itself)."""
     try:
         catalog = office_catalog(session, office, (offer.ALWAYS,))
     except KioskUnavailable:
