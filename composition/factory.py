@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 import admin.board_pages
 import admin.device_pages
+import admin.kiosk_pages
 import admin.pages
 import admin.routes
 import admin.user_pages
@@ -33,7 +34,7 @@ from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
+from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -66,11 +67,13 @@ def _routes() -> list[Route | Mount]:
     return [
         *web.routes,
         *account_pages.routes,
+        *branding_routes.routes,
         *admin.routes.routes,
         *admin.pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *admin.board_pages.routes,
+        *admin.kiosk_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

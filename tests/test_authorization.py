@@ -73,6 +73,17 @@ EXPECTED: dict[str, Access] = {
                     "/admin/offices/{code}/services/{service}",
                     "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
        for method in ("GET", "POST")},
+    # The city's name and logo, an office's kiosk and own logo.
+    "GET /admin/branding": Access.ADMIN,
+    "POST /admin/branding": Access.ADMIN,
+    "POST /admin/branding/logo": Access.ADMIN,
+    "POST /admin/branding/logo/remove": Access.ADMIN,
+    "GET /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/logo": Access.ADMIN,
+    "POST /admin/offices/{code}/logo/remove": Access.ADMIN,
+    # Logos are public pictures (no personal data), addressed by their content.
+    "GET /branding/logos/{digest}": Access.PUBLIC,
     "GET /admin/users": Access.ADMIN,
     "POST /admin/users": Access.ADMIN,
     "GET /admin/users/{user_id:int}": Access.ADMIN,
@@ -153,7 +164,7 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody"}
+               "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
