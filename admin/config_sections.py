@@ -57,7 +57,10 @@ def _items(data: Any, keys: dict[str, type | tuple[type, ...]], key: str,
             item[key] = str(item[key])
             items.append((index, item))
     duplicates([(index, item[key]) for index, item in items], (), key, problems)
-    return items
+    first = {}
+    for index, item in items:
+        first.setdefault(item[key], index)
+    return [(index, item) for index, item in items if first[item[key]] == index]
 
 
 # --- services ------------------------------------------------------------------------------
