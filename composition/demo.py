@@ -55,8 +55,8 @@ COUNTERS: dict[str, list[str]] = {
 
 def not_the_demo(session: Session) -> list[str]:
     """What in the database is not the demo's: offices other than its office, accounts other
-    than its three (a demo name with another role or display name counts too). Empty for a
-    fresh database or one only the demo has seeded."""
+    than its three and its history's clerks (a demo name with another role or display name
+    counts too). Empty for a fresh database or one only the demo has seeded."""
     found = []
     offices = sorted(code for code in session.exec(select(Office.code))
                      if code != OFFICE["code"])
@@ -64,10 +64,16 @@ def not_the_demo(session: Session) -> list[str]:
         found.append("offices " + ", ".join(offices[:5]) + (" …" if len(offices) > 5 else ""))
     demo_accounts = {name: (role, f"Demo {role.value}") for name, role in DEMO_ROLES.items()}
     accounts = sorted(user.username for user in session.exec(select(User))
-                      if demo_accounts.get(user.username) != (user.role, user.display_name))
+                      if demo_accounts.get(user.username) != (user.role, user.display_name)
+                      and not _history_clerk(user))
     if accounts:
         found.append("accounts " + ", ".join(accounts[:5]) + (" …" if len(accounts) > 5 else ""))
     return found
+
+
+def _history_clerk(user: User) -> bool:
+    """Whether the account is one of the demo history's clerks (they cannot sign in)."""
+    return user.username.startswith("demo-clerk-") and user.password_hash == "!"
 
 
 def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
