@@ -25,7 +25,7 @@ from frontyard.i18n import use_locale
 def init(admin_name: str, display_name: str, password_stdin: bool) -> None:
     """Set up a new installation: migrate the database and create the first admin only."""
     from admin.users import add_user
-    from composition.cli import load_settings
+    from composition.cli import load_settings, migrated_engine
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password_stdin and not password:
@@ -38,6 +38,13 @@ def init(admin_name: str, display_name: str, password_stdin: bool) -> None:
         if database.current_revision(engine) != database.head_revision():
             database.upgrade(url)
             click.echo(f"Migrated the database to revision {database.head_revision()}.")
+    except Exception as error:  # unreachable server, bad credentials…
+        click.echo(f"Cannot open the database: {error}", err=True)
+        sys.exit(2)
+    finally:
+        engine.dispose()
+    engine = migrated_engine(settings)
+    try:
         with use_locale("en"), database.session_scope(engine) as session:
             admins = session.exec(select(User.username).where(User.role == Role.ADMIN)).all()
             if admins:
@@ -50,12 +57,6 @@ def init(admin_name: str, display_name: str, password_stdin: bool) -> None:
                                     password)
     except DomainError as error:
         click.echo(str(error), err=True)
-        sys.exit(2)
-    except database.DatabaseNotMigrated as error:
-        click.echo(str(error), err=True)
-        sys.exit(2)
-    except Exception as error:  # unreachable server, bad credentials…
-        click.echo(f"Cannot open the database: {error}", err=True)
         sys.exit(2)
     finally:
         engine.dispose()
