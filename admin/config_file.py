@@ -34,6 +34,7 @@ from admin.config_shapes import (
     field_problems,
     line_numbers,
     line_of,
+    nul_characters,
 )
 from counter.models import Office
 from frontyard import audit
@@ -140,6 +141,7 @@ def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
         raise FileRejected([f"{where}not a YAML file: {reason}"]) from None
     if data is None:
         raise FileRejected(["the file is empty"])
+    problems += nul_characters(data)
     top = check_mapping(data, (), {"format": int, "offices": list}, ["offices"], problems)
     if top.get("format", FORMAT) != FORMAT:
         problems.append(Problem(("format",), f"this version reads format {FORMAT}"))

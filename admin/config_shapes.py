@@ -143,6 +143,20 @@ def field_problems(error: ValidationFailed, path: Path,
             for field, message in error.fields.items()]
 
 
+def nul_characters(value: Any, path: Path = ()) -> list[Problem]:
+    """A problem for each text holding a NUL character (YAML can write one as "\\0"; the
+    database refuses it, and it would fail the whole import at its first write)."""
+    if isinstance(value, str):
+        return [Problem(path, "the text contains a NUL character")] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [problem for key, item in value.items()
+                for problem in nul_characters(item, (*path, str(key)))]
+    if isinstance(value, list):
+        return [problem for index, item in enumerate(value)
+                for problem in nul_characters(item, (*path, index))]
+    return []
+
+
 def line_numbers(text: str) -> tuple[dict[Path, int], list[Problem]]:
     """The line of every key and list item of a YAML text, and the keys written twice
     (YAML would silently keep the last one)."""

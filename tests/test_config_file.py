@@ -185,6 +185,8 @@ BAD_FILES = [
      "line 9: offices[0].counters[0].services: Unknown service: kosodate"),
     ("unknown user", GOOD + "  staff:\n    nobody: [nenkin]\n",
      "line 12: offices[0].staff.nobody: There is no user nobody"),
+    ("a NUL character", GOOD.replace("{ja: 税}", '{ja: "税\\0"}'),
+     "line 7: offices[0].services[1].names.ja: the text contains a NUL character"),
     ("unknown format", "format: 2\n" + GOOD.removeprefix("format: 1\n"),
      "line 1: format: this version reads format 1"),
 ]
