@@ -208,9 +208,11 @@ def _missing(session: Session, office: Office, entry: dict[str, Any], before: di
     return report
 
 
-def import_text(session: Session, text: str, deactivate_missing: bool = False) -> ImportReport:
+def import_text(session: Session, text: str, deactivate_missing: bool = False,
+                user_id: int | None = None) -> ImportReport:
     """Apply a configuration file in the caller's transaction; FileRejected (every problem,
-    with its line) if anything is wrong, after which the caller must roll back."""
+    with its line) if anything is wrong, after which the caller must roll back. `user_id`
+    (the admin on the page; none on the command line) signs the import's audit entry."""
     offices, lines = parse(text)
     before = {office["code"]: office for office in export_document(session)["offices"]}
     problems: list[Problem] = []
@@ -240,7 +242,7 @@ def import_text(session: Session, text: str, deactivate_missing: bool = False) -
     after = export_document(session)["offices"]
     report.changes = describe_changes(list(before.values()), after)
     if report.changes:
-        audit.record(session, None, "config_imported", None, changes=len(report.changes))
+        audit.record(session, user_id, "config_imported", None, changes=len(report.changes))
     return report
 
 
