@@ -84,4 +84,12 @@ def test_a_fresh_admin_follows_the_checklist(browser, tmp_path):
         assert "Completed: 1 counter" in page.locator(".setup-step").nth(2).inner_text()
         page.screenshot(path=str(tmp_path / "first-run-checklist.png"), full_page=True)
         assert_accessible(page)
+        page.click("a[href='/admin/config']")
+        page.set_input_files("#file", files=[{
+            "name": "city.yaml", "mimeType": "application/yaml",
+            "buffer": "offices:\n- code: kita\n  names: {ja: 北支所, en: North office}\n"
+                      .encode()}])
+        page.click("form[action='/admin/config'] button[type=submit]")
+        assert "names.en: 'North branch' → 'North office'" in page.locator("#preview").inner_text()
+        assert_accessible(page)
     context.close()
