@@ -71,7 +71,7 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     click.echo(f"Frontyard on {base}")
     for label, path in [("Kiosk", "/kiosk"), ("Staff terminal", "/counter"),
                         ("Call board", "/board"), ("Crowding (public)", "/crowding"),
-                        ("Analytics", "/analytics")]:
+                        ("Analytics", "/analytics"), ("Administration", "/admin")]:
         click.echo(f"  {label:<18} {base}{path}")
     uvicorn.run(
         "composition.asgi:app", host=host, port=port, workers=workers,
