@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session
 
-from admin import config_sections
+from admin import boards, config_sections
 from admin import offices as office_domain
 from admin.config_shapes import (
     Problem,
@@ -41,7 +41,7 @@ from frontyard import audit
 from frontyard.exceptions import DomainError, ValidationFailed
 
 FORMAT = 1
-HEADER = ("# Frontyard configuration: offices, services, counters and staff's services.\n"
+HEADER = ("# Frontyard configuration: offices, services, counters, staff's services, boards.\n"
           "# Not included: user accounts, passwords, devices. Check before importing:\n"
           "#   frontyard config import FILE --dry-run\n")
 
@@ -71,6 +71,7 @@ SECTIONS: list[ConfigSection] = [
     ConfigSection("counters", config_sections.export_counters, config_sections.import_counters,
                   key="number"),
     ConfigSection("staff", config_sections.export_staff, config_sections.import_staff),
+    ConfigSection(boards.CONFIG_SECTION, boards.export_config, boards.import_config),
 ]
 
 OFFICE_KEYS: dict[str, type | tuple[type, ...]] = {"code": str, "names": dict, "address": str}
@@ -249,7 +250,7 @@ def import_text(session: Session, text: str, deactivate_missing: bool = False,
 # --- the readable list of changes ----------------------------------------------------------
 
 _NONE = object()
-IDENTITIES = ("code", "number")
+IDENTITIES = ("code", "number", "device")
 
 
 def _show(value: Any) -> str:
@@ -264,7 +265,8 @@ def _show(value: Any) -> str:
 
 
 def _identity(items: Any) -> str | None:
-    """The key that identifies the items of a list of mappings (code, number), if any."""
+    """The key that identifies the items of a list of mappings (code, number, a board's
+    device), if any."""
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return None
     for key in IDENTITIES:

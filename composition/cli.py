@@ -455,6 +455,10 @@ from composition import cli_config, cli_init  # noqa: E402
 main.add_command(cli_init.init)
 cli_config.register(main, lambda: migrated_engine(load_settings()))
 
+from composition import cli_boards  # noqa: E402
+
+cli_boards.register(main)
+
 
 if __name__ == "__main__":
     main()

@@ -89,6 +89,8 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/config": Access.ADMIN,
     "GET /admin/config.yaml": Access.ADMIN,
     "POST /admin/config/apply": Access.ADMIN,
+    "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from admin import config_file
 from composition.cli import main
-from counter.models import Service
+from counter.models import Office, Service
 from frontyard import PROJECT_ROOT, database
 from frontyard.audit import AuditEntry
 from frontyard.i18n import use_locale
@@ -235,3 +235,29 @@ def test_the_engine_on_each_database(engine):
     with use_locale("en"), database.session_scope(engine) as session:
         again = config_file.import_text(session, text.replace("ja: 税", "ja: 税務"))
     assert again.changes == ["office minami: service zei: names.ja: '税' → '税務'"]
+
+
+def test_the_boards_section_goes_through_the_same_file(engine):
+    """A board's settings (the boards feature's section) are imported, listed as changes
+    and exported with the rest; a bad one is refused with its place, nothing written."""
+    from frontyard.auth import DeviceKind, create_device
+
+    with use_locale("en"), database.session_scope(engine) as session:
+        config_file.import_text(session, GOOD)
+        office = session.exec(select(Office).where(Office.code == "minami")).one()
+        create_device(session, "lobby", DeviceKind.BOARD, office_id=office.id)
+    boards = "  boards:\n  - {device: lobby, shows: services, services: [zei], languages: [en]}\n"
+    with use_locale("en"), database.session_scope(engine) as session:
+        report = config_file.import_text(session, GOOD + boards)
+    assert report.changes == ["office minami: + board lobby"]
+    with database.session_scope(engine) as session:
+        assert "- device: lobby\n    shows: services" in config_file.export_text(session)
+    with use_locale("en"), database.session_scope(engine) as session:
+        with pytest.raises(config_file.FileRejected) as rejected:
+            config_file.import_text(session, GOOD.replace("{ja: 税}", "{ja: 税務}")
+                                    + boards.replace("[zei]", "[nope]"))
+        session.rollback()
+    assert rejected.value.messages == [
+        "line 11: offices[0].boards: boards[0].services: nope: not a service of office minami."]
+    with database.session_scope(engine) as session:
+        assert "ja: 税務" not in config_file.export_text(session)
