@@ -71,7 +71,7 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     click.echo(f"Frontyard on {base}")
     for label, path in [("Kiosk", "/kiosk"), ("Staff terminal", "/counter"),
                         ("Call board", "/board"), ("Crowding (public)", "/crowding"),
-                        ("Analytics", "/analytics")]:
+                        ("Analytics", "/analytics"), ("Administration", "/admin")]:
         click.echo(f"  {label:<18} {base}{path}")
     uvicorn.run(
         "composition.asgi:app", host=host, port=port, workers=workers,
@@ -192,12 +192,26 @@ def _device_office(offices, code: str | None):  # type: ignore[no-untyped-def]
               help="Also play this many past days (weekdays) of history through the queue "
                    "engine, for the analytics.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the demo history.")
-def demo(days: int, seed: int) -> None:
-    """Seed demo offices, services, counters, users and devices (safe to run again)."""
-    from composition.demo import seed_demo
+@click.option("--force", is_flag=True,
+              help="Seed even a database that holds offices or accounts of a real city.")
+def demo(days: int, seed: int, force: bool) -> None:
+    """Seed demo offices, services, counters, users and devices (safe to run again).
+    Not for production: the demo accounts have known passwords."""
+    from composition.demo import not_the_demo, seed_demo
 
+    click.echo("Warning: the demo creates accounts with known passwords (admin, manager, "
+               "staff) and a demo city hall. It is for trying Frontyard out, never for "
+               "production: set up a real installation with `frontyard init`.", err=True)
     settings = load_settings()
     engine = migrated_engine(settings)
+    with database.read_session(engine) as session:
+        foreign = not_the_demo(session)
+    if foreign and not force:
+        click.echo(f"Refused: this database holds a city that is not the demo's "
+                   f"({'; '.join(foreign)}). The demo would add accounts with known "
+                   "passwords to it. Use a fresh database (FRONTYARD_DATA_DIR or "
+                   "FRONTYARD_DATABASE_URL), or --force if you really mean it.", err=True)
+        sys.exit(2)
     for line in seed_demo(engine, settings, days=days, seed=seed):
         click.echo(line)
 
@@ -456,6 +470,12 @@ cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
 from composition import cli_kiosk  # noqa: E402
 
 cli_kiosk.register(main)
+
+# `frontyard init` (a new installation) and `frontyard config export / import`.
+from composition import cli_config, cli_init  # noqa: E402
+
+main.add_command(cli_init.init)
+cli_config.register(main, lambda: migrated_engine(load_settings()))
 
 from composition import cli_boards  # noqa: E402
 

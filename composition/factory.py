@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import admin.board_pages
+import admin.config_pages
 import admin.device_pages
 import admin.kiosk_pages
 import admin.pages
@@ -74,6 +75,7 @@ def _routes() -> list[Route | Mount]:
         *admin.device_pages.routes,
         *admin.board_pages.routes,
         *admin.kiosk_pages.routes,
+        *admin.config_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

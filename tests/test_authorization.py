@@ -95,6 +95,11 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
+    # The set-up as a file: download, preview, apply.
+    "GET /admin/config": Access.ADMIN,
+    "POST /admin/config": Access.ADMIN,
+    "GET /admin/config.yaml": Access.ADMIN,
+    "POST /admin/config/apply": Access.ADMIN,
     "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
