@@ -5,5 +5,6 @@ PUBLIC_MODULES = (
     "counter.models",  # offices, services, counters, visits, tasks, the event log
     "counter.queue",  # the queue engine: issue tickets, act on tasks, read the queue
     "counter.events",  # listeners of the events the engine records
+    "counter.hours",  # opening hours, closures, cut-offs: open now, and when it next opens
     "counter.topics",  # the realtime topic an office's queue changes are announced on
 )
