@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import admin.device_pages
+import admin.hours_pages
 import admin.pages
 import admin.routes
 import admin.user_pages
@@ -67,6 +68,7 @@ def _routes() -> list[Route | Mount]:
         *account_pages.routes,
         *admin.routes.routes,
         *admin.pages.routes,
+        *admin.hours_pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *kiosk.routes.routes,
