@@ -137,6 +137,12 @@ def service_by_code(session: Session, office: Office, code: str) -> Service:
     return service
 
 
+def office_services(session: Session, office: Office) -> list[Service]:
+    """The office's services in display order."""
+    return list(session.exec(select(Service).where(Service.office_id == office.id)
+                             .order_by(col(Service.sort_order), col(Service.id))))
+
+
 def upcoming_holidays(today: date, days: int = 120) -> list[tuple[date, str]]:
     """The national holidays of the next `days` days, with their (Japanese) names."""
     return [(day, str(name)) for day, name in jpholiday.between(today, today + timedelta(days))]

@@ -435,6 +435,10 @@ from composition import cli_structure  # noqa: E402
 
 cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
 
+from composition import cli_hours  # noqa: E402
+
+cli_hours.register(main)
+
 
 if __name__ == "__main__":
     main()
