@@ -73,6 +73,12 @@ EXPECTED: dict[str, Access] = {
                     "/admin/offices/{code}/services/{service}",
                     "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
        for method in ("GET", "POST")},
+    # Opening hours, closures, services' hours and cut-offs.
+    **{f"{method} {path}": Access.ADMIN
+       for path in ("/admin/offices/{code}/hours", "/admin/offices/{code}/closures",
+                    "/admin/offices/{code}/services/{service}/hours")
+       for method in ("GET", "POST")},
+    "POST /admin/offices/{code}/closures/{closure}/remove": Access.ADMIN,
     "GET /admin/users": Access.ADMIN,
     "POST /admin/users": Access.ADMIN,
     "GET /admin/users/{user_id:int}": Access.ADMIN,
@@ -86,6 +92,7 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
+    "GET /kiosk/closed": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
     "POST /kiosk/reset": Access.KIOSK,
     "GET /kiosk/events": Access.KIOSK,
@@ -146,7 +153,8 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody"}
+               "service": "new", "number": "new", "username": "nobody",
+               "closure": "999999"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
