@@ -128,21 +128,6 @@ def as_text(week: Hours) -> dict[str, str]:
     return {key: fmt_ranges(ranges) for key, ranges in week.items()}
 
 
-def service_by_code(session: Session, office: Office, code: str) -> Service:
-    """The office's service with this code, or NotFound."""
-    service = session.exec(select(Service).where(Service.office_id == office.id,
-                                                 Service.code == code)).first()
-    if service is None:
-        raise NotFound(_("There is no service with the code %(code)s.") % {"code": code[:32]})
-    return service
-
-
-def office_services(session: Session, office: Office) -> list[Service]:
-    """The office's services in display order."""
-    return list(session.exec(select(Service).where(Service.office_id == office.id)
-                             .order_by(col(Service.sort_order), col(Service.id))))
-
-
 def upcoming_holidays(today: date, days: int = 120) -> list[tuple[date, str]]:
     """The national holidays of the next `days` days, with their (Japanese) names."""
     return [(day, str(name)) for day, name in jpholiday.between(today, today + timedelta(days))]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from admin import hours as hours_domain
+from admin import services as service_domain
 from counter import hours
 from counter.models import Office
 from frontyard.errors import DomainError, ValidationFailed
@@ -23,7 +24,7 @@ KEYS = ("closed_on_national_holidays", "weekly", "closures", "services")
 def export_config(session: Session, office: Office) -> Any:
     """The office's hours as plain data: codes and ISO dates, in a stable order."""
     services: dict[str, Any] = {}
-    for service in hours_domain.office_services(session, office):
+    for service in service_domain.services(session, office):
         own = hours_domain.as_text(hours_domain.hours_of(session, office, service))
         cutoff = hours.cutoff_minutes(session, service.id)  # type: ignore[arg-type]
         if own or cutoff:
@@ -94,7 +95,7 @@ def _check(session: Session, office: Office, data: Any) -> tuple[Any, ...]:
         where = f"services.{code}"
         item = _mapping(item, where)
         try:
-            service = hours_domain.service_by_code(session, office, str(code))
+            service = service_domain.service_by_code(session, office, str(code))
         except DomainError as error:
             _fail(where, error.message)
         cutoff = item.get("cutoff_minutes", 0)
@@ -115,7 +116,7 @@ def import_config(session: Session, office: Office, data: Any) -> None:
         hours_domain.remove_closure(session, None, office, closure.id)  # type: ignore[arg-type]
     for first, last, name in closures:
         hours_domain.add_closure(session, None, office, first.isoformat(), last.isoformat(), name)
-    for service in hours_domain.office_services(session, office):
+    for service in service_domain.services(session, office):
         _service, week, cutoff = services.get(service.id, (service, {}, 0))
         hours_domain.set_hours(session, None, office, week, service)
         hours_domain.set_cutoff(session, None, service, cutoff)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from admin import checks
 from admin import hours as hours_domain
 from admin import offices as office_domain
+from admin import services as service_domain
 from admin.pages import _field, _form_page, _in_session, _user_id
 from counter import hours
 from counter.models import Office, Service
@@ -111,7 +112,7 @@ async def _hours_page(request: Request, service_code: str | None) -> Response:
 
     def objects(session: Session) -> tuple[Office, Service | None]:
         office = office_domain.office_by_code(session, code)
-        service = hours_domain.service_by_code(session, office, service_code) \
+        service = service_domain.service_by_code(session, office, service_code) \
             if service_code else None
         return office, service
 

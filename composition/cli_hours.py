@@ -7,6 +7,7 @@ from __future__ import annotations
 import click
 
 from admin import hours as hours_domain
+from admin import services as service_domain
 from composition.cli_structure import OFFICE_OPTION, _office, _session
 from counter import hours
 
@@ -35,7 +36,7 @@ def hours_show(office_code: str | None) -> None:
         click.echo(f"holidays\t{'closed' if switch else 'open'}")
         for closure in hours.closures(session, office.id):  # type: ignore[arg-type]
             click.echo(f"closure\t{closure.first_day}\t{closure.last_day}\t{closure.name}")
-        for service in hours_domain.office_services(session, office):
+        for service in service_domain.services(session, office):
             own = hours_domain.as_text(hours_domain.hours_of(session, office, service))
             cutoff = hours.cutoff_minutes(session, service.id)  # type: ignore[arg-type]
             if own or cutoff:
@@ -53,7 +54,7 @@ def hours_set(day: str, ranges: str, office_code: str | None, service_code: str 
     of the month); RANGES like '08:30-12:00,13:00-17:15', or '' for closed that day."""
     with _session() as session:
         office = _office(session, office_code)
-        service = hours_domain.service_by_code(session, office, service_code) \
+        service = service_domain.service_by_code(session, office, service_code) \
             if service_code else None
         week = hours_domain.as_text(hours_domain.hours_of(session, office, service))
         week[day.strip().lower()] = ranges
@@ -80,7 +81,7 @@ def hours_cutoff(service_code: str, minutes: str, office_code: str | None) -> No
     """Stop a service's tickets MINUTES before each of its closing times (0: until closing)."""
     with _session() as session:
         office = _office(session, office_code)
-        service = hours_domain.service_by_code(session, office, service_code)
+        service = service_domain.service_by_code(session, office, service_code)
         value = hours_domain.set_cutoff(session, None, service, minutes)
     click.echo(f"{service_code}: tickets stop {value} minute(s) before closing.")
 
