@@ -51,13 +51,15 @@ def hours_show(office_code: str | None) -> None:
 @SERVICE_OPTION
 def hours_set(day: str, ranges: str, office_code: str | None, service_code: str | None) -> None:
     """Set one day's ranges: DAY is mon … sun (every week) or e.g. sat#1 (the first Saturday
-    of the month); RANGES like '08:30-12:00,13:00-17:15', or '' for closed that day."""
+    of the month), or several with commas (mon,tue,wed); RANGES like '08:30-12:00,13:00-17:15',
+    or '' for closed that day."""
     with _session() as session:
         office = _office(session, office_code)
         service = service_domain.service_by_code(session, office, service_code) \
             if service_code else None
         week = hours_domain.as_text(hours_domain.hours_of(session, office, service))
-        week[day.strip().lower()] = ranges
+        for key in day.split(","):
+            week[key.strip().lower()] = ranges
         hours_domain.set_hours(session, None, office, week, service)
     click.echo(f"{day}: {ranges or 'closed'}")
 

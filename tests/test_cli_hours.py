@@ -3,6 +3,7 @@ the same rules and audit as the admin's pages."""
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from counter.hours import Closure, OfficeCalendar, OpeningRange, ServiceCutoff
@@ -11,6 +12,7 @@ from frontyard.audit import AuditEntry
 from tests.test_cli_structure import _frontyard
 
 
+@pytest.mark.timeout(900)  # a dozen fresh processes on a busy machine
 def test_hours_and_closures_from_the_command_line(tmp_path):
     """Weekdays with a lunch gap, first Saturdays, the holiday switch, a service's own hours
     and cut-off, a year-end closure; then shown, listed and removed."""
@@ -18,8 +20,7 @@ def test_hours_and_closures_from_the_command_line(tmp_path):
     run("db", "upgrade")
     run("office", "add", "minami", "--name", "ja=南庁舎")
     run("service", "add", "nenkin", "--prefix", "N", "--name", "ja=年金")
-    for day in ("mon", "tue", "wed", "thu", "fri"):
-        run("hours", "set", day, "08:30-12:00,13:00-17:15")
+    run("hours", "set", "mon,tue,wed,thu,fri", "08:30-12:00,13:00-17:15")
     run("hours", "set", "sat#1", "09:00-12:00")
     run("hours", "holidays", "open")
     run("hours", "set", "mon", "08:30-11:00", "--service", "nenkin")
@@ -45,6 +46,7 @@ def test_hours_and_closures_from_the_command_line(tmp_path):
     engine.dispose()
 
 
+@pytest.mark.timeout(900)
 def test_bad_hours_and_closures_are_refused_with_a_message(tmp_path):
     """Exit 2 with the problem; nothing written."""
     run = _frontyard(tmp_path)
