@@ -37,7 +37,8 @@ def test_hours_and_closures_from_the_command_line(tmp_path):
         assert len(session.exec(select(OpeningRange)).all()) == 12
         assert session.exec(select(OfficeCalendar)).one().closed_on_national_holidays is False
         assert session.exec(select(ServiceCutoff)).one().minutes == 30
-        assert len(session.exec(select(AuditEntry)).all()) >= 9
+        actions = {entry.action for entry in session.exec(select(AuditEntry))}
+    assert {"hours_changed", "holidays_changed", "cutoff_changed", "closure_added"} <= actions
     run("closure", "remove", closure_id)
     run("hours", "set", "sat#1", "")
     with Session(engine) as session:
