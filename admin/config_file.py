@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session
 
-from admin import boards, config_sections, kiosk_setup
+from admin import boards, config_sections, hours_config, kiosk_setup
 from admin import offices as office_domain
 from admin.config_shapes import (
     Problem,
@@ -74,6 +74,8 @@ SECTIONS: list[ConfigSection] = [
     ConfigSection(boards.CONFIG_SECTION, boards.export_config, boards.import_config),
     ConfigSection(kiosk_setup.CONFIG_SECTION, kiosk_setup.export_config,
                   kiosk_setup.import_config),
+    ConfigSection(hours_config.CONFIG_SECTION, hours_config.export_config,
+                  hours_config.import_config),
 ]
 
 OFFICE_KEYS: dict[str, type | tuple[type, ...]] = {"code": str, "names": dict, "address": str}
@@ -243,7 +245,8 @@ def import_text(session: Session, text: str, deactivate_missing: bool = False,
     report.missing += [f"office {code} is not in the file: kept" for code in before
                        if code not in named]
     after = export_document(session)["offices"]
-    report.changes = describe_changes(list(before.values()), after)
+    report.changes = describe_changes(list(before.values()), after,
+                                      {entry["code"]: set(entry) for entry in offices})
     if report.changes:
         audit.record(session, user_id, "config_imported", None, changes=len(report.changes))
     return report
@@ -303,9 +306,12 @@ def _diff(old: Any, new: Any, where: str, path: str, out: list[str]) -> None:
         out.append(f"{where}: {path}: {_show(old)} → {_show(new)}")
 
 
-def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[str]:
+def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]],
+                     given: dict[str, set[str]] | None = None) -> list[str]:
     """One line per change between two exports' offices, e.g.
-    "office city-hall: service pension: names.en: 'Pension' → 'Pensions'"."""
+    "office city-hall: service pension: names.en: 'Pension' → 'Pensions'". For a new office,
+    only the sections its file entry gives (`given`, by office code) are listed: the others
+    are the defaults every new office has."""
     out: list[str] = []
     old = {office["code"]: office for office in before}
     for office in after:
@@ -313,6 +319,8 @@ def describe_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) 
         if office["code"] not in old:
             out.append(f"+ {where}")
             for section in SECTIONS:
+                if given is not None and section.name not in given.get(office["code"], set()):
+                    continue
                 value = office.get(section.name)
                 if isinstance(value, dict):  # a new office's empty settings are no change
                     value = {key: item for key, item in value.items() if item not in ({}, [])}

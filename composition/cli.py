@@ -481,6 +481,10 @@ from composition import cli_boards  # noqa: E402
 
 cli_boards.register(main)
 
+from composition import cli_hours  # noqa: E402
+
+cli_hours.register(main)
+
 
 if __name__ == "__main__":
     main()

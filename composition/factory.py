@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 import admin.board_pages
 import admin.config_pages
 import admin.device_pages
+import admin.hours_pages
 import admin.kiosk_pages
 import admin.pages
 import admin.routes
@@ -71,6 +72,7 @@ def _routes() -> list[Route | Mount]:
         *branding_routes.routes,
         *admin.routes.routes,
         *admin.pages.routes,
+        *admin.hours_pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *admin.board_pages.routes,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from counter import queue
-from counter.models import Office, Visit
+from counter import hours, queue
+from counter.models import Office, Service, Visit
 from frontyard.database import utcnow
 from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
@@ -259,10 +259,15 @@ def issue_visit(session: Session, kiosk_session: KioskSession, catalog: Catalog,
     if guide is None or not guide.complete or not guide.steps:
         raise Conflict(_("Answer the questions first; then the ticket can be issued."))
     details = kiosk_session.details if with_details else None
+    closed = closed_services(session, kiosk_session.office_id,
+                             [step.service for step in guide.steps], now or utcnow(), rules.tz)
+    # A procedure whose service takes no tickets now is left out (the guide said so); with
+    # none left, the engine refuses with the office's or the first service's next opening.
+    steps = [step for step in guide.steps if step.service not in closed] or guide.steps
     visit = queue.issue_ticket(
         session, office_id=kiosk_session.office_id,
-        service_codes=[step.service for step in guide.steps],
-        procedure_codes=[step.procedure.id for step in guide.steps],
+        service_codes=[step.service for step in steps],
+        procedure_codes=[step.procedure.id for step in steps],
         locale=kiosk_session.locale, details=details or None,
         device_id=kiosk_session.device_id, rules=rules, now=now)
     kiosk_session.details = None
@@ -270,6 +275,16 @@ def issue_visit(session: Session, kiosk_session: KioskSession, catalog: Catalog,
     _save(session, kiosk_session)
     session.flush()
     return visit
+
+
+def closed_services(session: Session, office_id: int, codes: Sequence[str], now: datetime,
+                    tz: tzinfo) -> dict[str, hours.Status]:
+    """The services among `codes` that issue no ticket now, with when they next do."""
+    services = session.exec(select(Service).where(Service.office_id == office_id,
+                                                  col(Service.code).in_(list(codes)))).all()
+    status = hours.ticket_status(session, services, now, tz)
+    return {service.code: status[service.id] for service in services  # type: ignore[index]
+            if not status[service.id].open}  # type: ignore[index]
 
 
 # --- the ticket's QR code --------------------------------------------------------------------

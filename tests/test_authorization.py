@@ -84,6 +84,12 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/offices/{code}/logo/remove": Access.ADMIN,
     # Logos are public pictures (no personal data), addressed by their content.
     "GET /branding/logos/{digest}": Access.PUBLIC,
+    # Opening hours, closures, services' hours and cut-offs.
+    **{f"{method} {path}": Access.ADMIN
+       for path in ("/admin/offices/{code}/hours", "/admin/offices/{code}/closures",
+                    "/admin/offices/{code}/services/{service}/hours")
+       for method in ("GET", "POST")},
+    "POST /admin/offices/{code}/closures/{closure}/remove": Access.ADMIN,
     "GET /admin/users": Access.ADMIN,
     "POST /admin/users": Access.ADMIN,
     "GET /admin/users/{user_id:int}": Access.ADMIN,
@@ -104,6 +110,7 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
+    "GET /kiosk/closed": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
     "POST /kiosk/reset": Access.KIOSK,
     "GET /kiosk/events": Access.KIOSK,
@@ -169,7 +176,8 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64}
+               "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64,
+               "closure": "999999"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

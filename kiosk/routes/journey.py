@@ -14,11 +14,12 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from counter import queue
+from counter import hours, queue
 from counter.models import Office, Service, Visit
 from counter.topics import topic_of
 from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind
+from frontyard.database import utcnow
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import require_device
 from frontyard.i18n import gettext as _
@@ -213,7 +214,11 @@ async def kiosk_guide(request: Request) -> Response:
     state, elsewhere = await load(request, "guide")
     if elsewhere or state is None or state.guide is None:
         return go(elsewhere or "/kiosk")
+    codes = [step.service for step in state.guide.steps]
+    closed = await in_transaction(request, lambda session: flow.closed_services(
+        session, state.office.id, codes, utcnow(), request.app.state.settings.tz))  # type: ignore[arg-type]
     return kiosk_page(request, "kiosk/guide.html", {
+        "closed_services": closed,
         "guide": state.guide, "office": state.office, "today": city_today(request),
         "service_names": state.service_names,
         "has_details": state.kiosk.details is not None,
@@ -330,7 +335,7 @@ async def kiosk_issue(request: Request) -> Response:
     hub = request.app.state.hub
     rules = queue.QueueRules.from_settings(request.app.state.settings)
 
-    def work(session: Session) -> tuple[Flow | None, str | None]:
+    def work(session: Session) -> tuple[Flow | None, str | hours.OutsideHours | None]:
         state = _load_flow(session, request, for_update=True)
         if state is None or _misplaced(state, "confirm"):
             return state, None
@@ -339,8 +344,11 @@ async def kiosk_issue(request: Request) -> Response:
         # Counted only when a ticket is really about to be issued (a double tap is not);
         # a refusal rolls the transaction back and shows the 429 page with Retry-After.
         limit_ticket_issuing(request)
-        visit = flow.issue_visit(session, state.kiosk, state.catalog,
-                                 with_details=not without_details, rules=rules)
+        try:
+            visit = flow.issue_visit(session, state.kiosk, state.catalog,
+                                     with_details=not without_details, rules=rules)
+        except hours.OutsideHours as refusal:
+            return state, refusal
         realtime.announce(session, hub, topic_of(visit.office_id),
                           {"office_id": visit.office_id})
         return state, None
@@ -348,6 +356,8 @@ async def kiosk_issue(request: Request) -> Response:
     state, error = await in_transaction(request, work)
     if state is not None:
         i18n.set_locale(state.kiosk.locale)
+    if state is not None and isinstance(error, hours.OutsideHours):
+        return _confirm_page(request, state, error.explain())  # in the resident's language
     if state is not None and error:
         return _confirm_page(request, state, error)
     misplaced = _misplaced(state, "ticket")

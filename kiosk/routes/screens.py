@@ -12,8 +12,10 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from counter import hours
 from frontyard import branding, i18n
 from frontyard.auth import DeviceKind
+from frontyard.database import utcnow
 from frontyard.errors import ValidationFailed
 from frontyard.guards import current_device, require_device
 from frontyard.i18n import gettext as _
@@ -103,12 +105,18 @@ async def kiosk_begin(request: Request) -> Response:
         flow.end_session(session, old_id)
         office = flow.kiosk_office(session, device.office_id if device else None)
         flow.office_catalog(session, office)  # refuse now, not after the language choice
+        if not hours.office_status(session, office.id, utcnow(),  # type: ignore[arg-type]
+                                   request.app.state.settings.tz).open:
+            return "", "/kiosk/closed"  # no session: nothing to choose while closed
         started = flow.start_session(session, office_id=office.id,  # type: ignore[arg-type]
                                      device_id=device.id if device else None, locale=locale)
         return started.id, "/kiosk/events"
 
     kiosk_id, target = await in_transaction(request, work)
-    request.session[KIOSK_ID] = kiosk_id
+    if kiosk_id:
+        request.session[KIOSK_ID] = kiosk_id
+    else:
+        request.session.pop(KIOSK_ID, None)
     response = go(target)
     response.set_cookie(i18n.LOCALE_COOKIE, locale, samesite="lax", httponly=True,
                         secure=request.app.state.settings.secure_cookies)
