@@ -11,6 +11,7 @@ import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
 import kiosk.models  # noqa: F401
+import kiosk.pre_entry  # noqa: F401
 
 
 def metadata() -> MetaData:

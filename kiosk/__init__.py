@@ -1,4 +1,10 @@
 """The residents' kiosk: life-event guidance, once-only details and tickets."""
 
 #: What other features may import (docs/architecture.md); everything else here is internal.
-PUBLIC_MODULES = ("kiosk.catalog", "kiosk.details")
+PUBLIC_MODULES = (
+    "kiosk.catalog",
+    "kiosk.details",
+    "kiosk.entry",  # the details form's fields and values (details entered at home)
+    "kiosk.pre_entry",  # details entered at home and their codes (the navigator)
+    "kiosk.pre_entry_limits",  # their abuse limits
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from kiosk.routes.codes import kiosk_code, kiosk_code_submit
 from kiosk.routes.journey import (
     kiosk_confirm,
     kiosk_details,
@@ -41,6 +42,8 @@ routes = [
     Route("/kiosk/start", kiosk_begin, methods=["POST"], name="kiosk_begin"),
     Route("/kiosk/display", kiosk_display, methods=["POST"], name="kiosk_display"),
     Route("/kiosk/reset", kiosk_reset, methods=["POST"], name="kiosk_reset"),
+    Route("/kiosk/code", kiosk_code, methods=["GET"], name="kiosk_code"),
+    Route("/kiosk/code", kiosk_code_submit, methods=["POST"]),
     Route("/kiosk/events", kiosk_events, methods=["GET"], name="kiosk_events"),
     Route("/kiosk/events", kiosk_events_submit, methods=["POST"]),
     Route("/kiosk/questions", kiosk_questions, methods=["GET"], name="kiosk_questions"),
