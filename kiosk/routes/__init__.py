@@ -28,6 +28,7 @@ from kiosk.routes.journey import (
     kiosk_ticket,
 )
 from kiosk.routes.screens import kiosk_begin, kiosk_display, kiosk_reset, kiosk_start
+from kiosk.routes.staff_codes import code_lookup, code_lookup_submit
 from kiosk.routes.staff_forms import (
     visit_details_edit,
     visit_details_save,
@@ -56,6 +57,8 @@ routes = [
     Route("/kiosk/confirm", kiosk_confirm, methods=["GET"], name="kiosk_confirm"),
     Route("/kiosk/ticket", kiosk_ticket, methods=["GET"], name="kiosk_ticket"),
     Route("/kiosk/ticket", kiosk_issue, methods=["POST"]),
+    Route("/forms/code", code_lookup, methods=["GET"], name="code_lookup"),
+    Route("/forms/code", code_lookup_submit, methods=["POST"]),
     Route("/forms/visit/{public_id}", visit_forms, methods=["GET"], name="visit_forms"),
     Route("/forms/visit/{public_id}/details/edit", visit_details_edit, methods=["GET"],
           name="visit_details_edit"),
