@@ -250,3 +250,54 @@ def test_domain_purge_keeps_recent_entries(engine, office_id):
         assert pre_entry.purge(session, now, 14) == 1
         session.commit()
         assert [row.code for row in session.exec(select(PreEntry)).all()] == ["AAAAAAAA"]
+
+
+def test_fuzzed_choices_details_and_codes_never_fail(app, phone, kiosk, staff_client, engine):
+    """Whatever is sent to the phone pages, the kiosk's code entry or the staff lookup: a page
+    or a redirect below 500, and any entry kept is a whole one."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz_forms import assert_stays_here, value
+
+    app.state.settings.pre_entry_rate_limit = 100_000
+    app.state.settings.pre_entry_code_limit = 100_000
+    app.state.settings.pre_entry_open_limit = 100_000
+    app.state.pre_entry_limits = None
+    names = st.sampled_from(["event", "asked", "household_ages", "mynumber_card", "name",
+                             "furigana", "date_of_birth", "address", "consent", "action",
+                             "household_members.0.name", "household_members.99.sex", "x"])
+
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(fields=st.lists(st.tuples(names, value), max_size=8), code=value)
+    def send(fields: list[tuple[str, str]], code: str) -> None:
+        query = urlencode([("event", "moving_in"), *fields])
+        for response in (
+                phone.get(HOME + "?" + query, follow_redirects=False),
+                phone.post(HOME, content=urlencode(
+                    [("event", "moving_in"), *MOVING_IN_ANSWERS.items(), *fields]),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    follow_redirects=False),
+                kiosk.post("/kiosk/code", data={"code": code}, follow_redirects=False),
+                staff_client.post("/forms/code", data={"code": code}, follow_redirects=False)):
+            assert response.status_code < 500, response.text[:500]
+            assert_stays_here(response)
+
+    send()
+    with Session(engine) as session:
+        for row in session.exec(select(PreEntry)).all():
+            assert row.procedures and row.details and row.details.get("name")
+
+
+@pytest.mark.parametrize("locale", ["ja", "ja_easy", "zh_Hant", "ne", "pt_BR"])
+def test_phone_pages_speak_every_kiosk_language(app, office_id, locale):
+    """Chosen with the language switch (easy Japanese too, with its readings)."""
+    with make_client(app) as client:
+        client.cookies.set(i18n.LOCALE_COOKIE, locale)
+        for address in (HOME, HOME + "?event=moving_in", READY, HOME + "/code"):
+            page = client.get(address)
+            assert page.status_code == 200, address
+            assert f'<html lang="{i18n.BY_CODE[locale].html_lang}"' in page.text
+        if locale == "ja_easy":
+            assert "<ruby>" in client.get(READY).text

@@ -23,6 +23,7 @@ from frontyard.templating import render
 from frontyard.transactions import in_transaction
 from kiosk import pre_entry
 from kiosk.details_rows import labelled_details
+from kiosk.pre_entry_limits import count_wrong_code, refuse_code_guessing
 from kiosk.routes.common import NO_STORE, go, read_form
 
 
@@ -44,6 +45,7 @@ async def code_lookup_submit(request: Request) -> Response:
     """Find a code: its details (audited), its visit's page, or a message in place."""
     form = await read_form(request)
     typed = str(form.get("code", ""))[:64] if form is not None else ""
+    refuse_code_guessing(request)  # per staff member: a stolen session cannot sweep codes
     code = pre_entry.normalise_code(typed)
     if code is None:
         return _page(request, {"typed": typed, "error": _(
@@ -68,6 +70,7 @@ async def code_lookup_submit(request: Request) -> Response:
 
     outcome = await in_transaction(request, work)
     if outcome is None:
+        count_wrong_code(request)
         return _page(request, {"typed": typed, "error": _(
             "This code is not known. Check it and type it again, or ask staff.")},
             status_code=422)
