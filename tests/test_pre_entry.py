@@ -208,3 +208,20 @@ def test_cli_purge_deletes_expired_entries(engine, office, settings):
     assert "Deleted 1 entry(ies) of details entered at home." in result.stdout
     with Session(engine) as session:
         assert session.exec(select(PreEntry)).all() == []
+
+
+def test_redeemed_details_follow_the_visits_retention(engine, office):
+    """Once redeemed, nothing personal is left on the entry; the visit's purge takes the rest."""
+    from zoneinfo import ZoneInfo
+
+    from counter.retention import purge_personal_data
+
+    entry = make_entry(engine, office)
+    visit_id = redeem(engine, office, entry.code)
+    later = database.utcnow() + timedelta(days=3)
+    with database.session_scope(engine) as session:
+        assert purge_personal_data(session, later, 48, ZoneInfo("Asia/Tokyo")) == 1
+    with Session(engine) as session:
+        assert session.get(VisitDetails, visit_id) is None
+        left = session.get(PreEntry, entry.id)
+        assert left is not None and left.details is None and left.visit_id == visit_id
