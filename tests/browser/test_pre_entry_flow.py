@@ -13,7 +13,9 @@ import pytest
 import qrcode
 from sqlmodel import select
 
-from counter.models import Office, Visit, VisitDetails
+from counter import queue
+from counter.models import Counter, Office, Task, TaskState, Visit, VisitDetails
+from frontyard.auth import User
 from kiosk import pre_entry
 from kiosk.details import validate_details
 from kiosk.pre_entry import PreEntry
@@ -92,12 +94,14 @@ def terminal_shows(browser, live_server: LiveServer, number: str,  # type: ignor
     context = browser.new_context(locale="en-US", viewport=TERMINAL)
     context.set_default_timeout(10_000)
     desk = context.new_page()
+    free_counters(live_server)
     desk.goto(f"{live_server.url}/locale/en?next=/")
     sign_in(desk, live_server, "admin")
     desk.goto(f"{live_server.url}/counter")
     desk.get_by_role("link", name="Counter 3").click()
     desk.locator("form[action='/counter/open'] button[type=submit]").click()
     desk.wait_for_url(f"{live_server.url}/counter")
+    assert desk.locator(".terminal-head a[href='/forms/code']").count() == 1  # staff lookup
     row = desk.locator("#terminal-live tbody tr", has=desk.locator(f"th:text-is('{number}')"))
     if not row.count():  # the number's cell also holds badges: match its start
         row = desk.locator("#terminal-live tbody tr").filter(has_text=number)
@@ -111,6 +115,22 @@ def terminal_shows(browser, live_server: LiveServer, number: str,  # type: ignor
         assert value in text, value
     assert_accessible(desk)
     context.close()
+    free_counters(live_server)
+
+
+def free_counters(live_server: LiveServer, username: str = "admin") -> None:
+    """Sign a user out of every counter, ending the tickets in hand: the browser tests share
+    the demo office and its admin, and each chooses its own counter from the list."""
+    with live_db(live_server) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        for counter in session.exec(select(Counter).where(
+                Counter.staff_user_id == user.id)).all():
+            for task in session.exec(select(Task).where(Task.counter_id == counter.id)).all():
+                if task.state == TaskState.CALLED:
+                    queue.no_show(session, task.id, user.id)  # type: ignore[arg-type]
+                elif task.state == TaskState.SERVING:
+                    queue.complete(session, task.id, user.id)  # type: ignore[arg-type]
+            queue.close_counter(session, counter.id, user.id)  # type: ignore[arg-type]
 
 
 def test_details_at_home_then_typed_code_at_the_kiosk_then_the_terminal(browser, live_server):
