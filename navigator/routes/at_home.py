@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import Session
 from starlette.datastructures import FormData, MultiDict
@@ -120,6 +121,7 @@ def _details_page(request: Request, office: Office, guide: Any, events: list[str
                              errors, extra_rows, form_error),
         "guide": guide, "events": events, "answer_fields": _answer_fields(answers),
         "consent_error": consent_error,
+        "back": _address(office) + "?" + urlencode([("event", event) for event in events]),
         "retention_days": request.app.state.settings.pre_entry_retention_days,
         "retention_hours": request.app.state.settings.retention_hours,
     }, status_code=422 if failed else 200)
