@@ -439,6 +439,10 @@ from composition import cli_structure  # noqa: E402
 
 cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
 
+from composition import cli_boards  # noqa: E402
+
+cli_boards.register(main)
+
 
 if __name__ == "__main__":
     main()

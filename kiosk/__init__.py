@@ -4,6 +4,8 @@
 PUBLIC_MODULES = (
     "kiosk.catalog",
     "kiosk.details",
+    "kiosk.guide",  # the rule engine: life events and answers → procedures (the navigator)
+    "kiosk.flow",  # an office's checked catalog, `office_catalog` (the navigator)
     "kiosk.entry",  # the details form's fields and values (details entered at home)
     "kiosk.pre_entry",  # details entered at home and their codes (the navigator)
     "kiosk.pre_entry_limits",  # their abuse limits

@@ -1,7 +1,7 @@
 """pre_entry: details entered at home, waiting for the kiosk under a short code
 
 Revision ID: 0009_pre_entry
-Revises: 0008
+Revises: 0009_boards (rechained after main's boards migration)
 Create Date: 2026-12-06 23:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import frontyard.database
 
 revision: str = '0009_pre_entry'
-down_revision: str | Sequence[str] | None = '0008'
+down_revision: str | Sequence[str] | None = '0009_boards'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
