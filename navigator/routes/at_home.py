@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from sqlmodel import Session
 from starlette.datastructures import FormData, MultiDict
@@ -68,10 +68,11 @@ def _page(request: Request, name: str, office: Office, context: dict[str, Any],
           status_code: int = 200) -> Response:
     """A phone page of details at home: every kiosk language, nothing cached."""
     query = request.url.query
+    here = request.url.path + (f"?{query}" if query else "")
     response = render(request, name, {
         "office": office, "office_name": i18n.translate_map(office.names),
-        "switcher_codes": KIOSK_LOCALES, "body_class": "at-home",
-        "current_path": request.url.path + (f"?{query}" if query else ""),
+        "offered": list(KIOSK_LOCALES), "chooser_link": "/locale/{code}?next=" + quote(here,
+                                                                                     safe=""),
         "text": lambda value: localized_html(value, i18n.current_locale()) if value else "",
         **context}, status_code=status_code)
     response.headers.update(NO_STORE)
