@@ -374,18 +374,22 @@ def catalog_check(file: Path, services: str | None, from_database: bool, office:
 
 @main.command()
 def purge() -> None:
-    """Delete personal details of visits that ended over FRONTYARD_RETENTION_HOURS ago.
+    """Delete personal details of visits that ended over FRONTYARD_RETENTION_HOURS ago, and
+    details entered at home older than FRONTYARD_PRE_ENTRY_RETENTION_DAYS.
 
     The running service also does this every hour; events and analytics are kept.
     """
     from counter.retention import purge_personal_data
+    from kiosk import pre_entry
 
     settings = load_settings()
     engine = migrated_engine(settings)
     with database.session_scope(engine) as session:
         count = purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                     settings.tz)
+        entries = pre_entry.purge(session, database.utcnow(), settings.pre_entry_retention_days)
     click.echo(f"Purged the personal details of {count} visit(s).")
+    click.echo(f"Deleted {entries} entry(ies) of details entered at home.")
 
 
 @main.command()

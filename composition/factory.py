@@ -57,6 +57,7 @@ from frontyard.security import (
 from frontyard.service_lock import hold_while_serving
 from frontyard.settings import Settings
 from frontyard.templating import make_templates
+from kiosk import pre_entry
 
 SESSION_COOKIE = "fy_session"
 SESSION_MAX_AGE = 12 * 3600  # one working day
@@ -106,6 +107,7 @@ async def _purge_hourly(settings: Settings, engine: Engine,
         with database.session_scope(engine) as session:
             purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                 settings.tz)
+            pre_entry.purge(session, database.utcnow(), settings.pre_entry_retention_days)
 
     while True:
         try:

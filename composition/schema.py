@@ -12,7 +12,8 @@ import counter.hours
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
-import kiosk.models  # noqa: F401
+import kiosk.models
+import kiosk.pre_entry  # noqa: F401
 from frontyard.branding import CityBranding, Logo  # noqa: F401
 from kiosk.offer import KioskSettings  # noqa: F401
 

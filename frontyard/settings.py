@@ -87,6 +87,30 @@ class Settings(BaseSettings):
     status_unknown_window_seconds: int = Field(
         default=600, ge=1, description="The window of `status_unknown_limit`, in seconds."
     )
+    pre_entry_retention_days: int = Field(
+        default=14, ge=1,
+        description="Days a resident's details entered at home wait for the kiosk; then an "
+        "unused entry and its details are deleted.",
+    )
+    pre_entry_rate_limit: int = Field(
+        default=10, ge=1,
+        description="Details entered at home one client (address) may send per window.",
+    )
+    pre_entry_rate_window_seconds: int = Field(
+        default=3600, ge=1, description="The window of `pre_entry_rate_limit`, in seconds."
+    )
+    pre_entry_open_limit: int = Field(
+        default=5, ge=1,
+        description="Unused entries of details at home one client (address) may hold at once.",
+    )
+    pre_entry_code_limit: int = Field(
+        default=10, ge=1,
+        description="Wrong codes one kiosk or client may enter per window before its code "
+        "entry is refused for a while.",
+    )
+    pre_entry_code_window_seconds: int = Field(
+        default=600, ge=1, description="The window of `pre_entry_code_limit`, in seconds."
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="`json`: one JSON object per log line (for journald/Loki/Elasticsearch).",

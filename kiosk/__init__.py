@@ -7,4 +7,7 @@ PUBLIC_MODULES = (
     "kiosk.guide",  # the rule engine: life events and answers → procedures (the navigator)
     "kiosk.flow",  # an office's checked catalog, and which offered languages it lacks texts in
     "kiosk.offer",  # an office's kiosk: languages in order, welcome text, privacy notice
+    "kiosk.entry",  # the details form's fields and values (details entered at home)
+    "kiosk.pre_entry",  # details entered at home and their codes (the navigator)
+    "kiosk.pre_entry_limits",  # their abuse limits
 )

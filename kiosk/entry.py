@@ -14,10 +14,11 @@ from typing import Any
 
 from babel import Locale
 
-from frontyard.i18n import as_text, date_readings
+from frontyard.i18n import as_text, current_language, date_readings
 from frontyard.i18n import gettext as _
 from kiosk.details import (
     DETAIL_FIELDS,
+    FIELD_LABELS,
     MAX_MEMBERS,
     MEMBER_FIELDS,
     RELATIONSHIP_LABELS,
@@ -154,3 +155,25 @@ def display_value(name: str, value: Any, locale: Locale) -> str:
         return _("Stateless") if value == STATELESS else str(locale.territories.get(str(value),
                                                                                      value))
     return str(value)
+
+
+def form_context(fields: Iterable[str], required: Iterable[str], values: Mapping[str, Any],
+                 errors: Mapping[str, str] | None = None, extra_rows: int = 1,
+                 form_error: Any = None) -> dict[str, Any]:
+    """What `templates/kiosk/_details_form.html` needs for the given fields: the kiosk's
+    details screen and details entered at home fill the one form the same way."""
+    fields = tuple(fields)
+    errors = dict(errors or {})
+    return {
+        "fields": [name for name in fields if name not in FOREIGN_FIELDS and name != MEMBERS],
+        "foreign_fields": [name for name in fields if name in FOREIGN_FIELDS],
+        "foreign_open": any(name in errors or values.get(name) for name in FOREIGN_FIELDS),
+        "with_members": MEMBERS in fields,
+        "member_fields": MEMBER_FIELDS,
+        "rows": member_rows(values, extra=extra_rows),
+        "required": tuple(required),
+        "labels": FIELD_LABELS, "values": values, "errors": errors,
+        "options": choice_options(current_language().babel),
+        "date_fields": DATE_FIELDS, "form_error": form_error,
+    }
+

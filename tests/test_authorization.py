@@ -124,6 +124,16 @@ EXPECTED: dict[str, Access] = {
     "GET /kiosk/confirm": Access.KIOSK,
     "GET /kiosk/ticket": Access.KIOSK,
     "POST /kiosk/ticket": Access.KIOSK,
+    # Details entered at home: the kiosk redeems codes; the resident's phone needs no account.
+    "GET /kiosk/code": Access.KIOSK,
+    "POST /kiosk/code": Access.KIOSK,
+    "GET /navigator/{office}/details": Access.PUBLIC,
+    "POST /navigator/{office}/details": Access.PUBLIC,
+    "GET /navigator/{office}/details/code": Access.PUBLIC,
+    "POST /navigator/{office}/details/code/delete": Access.PUBLIC,
+    # A code's details before the kiosk: staff only, every view audited.
+    "GET /forms/code": Access.STAFF,
+    "POST /forms/code": Access.STAFF,
     # A visit's personal details and filled-in forms: staff only (every view is audited).
     "GET /forms/visit/{public_id}": Access.STAFF,
     "GET /forms/visit/{public_id}/details/edit": Access.STAFF,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from kiosk.routes.closed import kiosk_closed
+from kiosk.routes.codes import kiosk_code, kiosk_code_submit
 from kiosk.routes.journey import (
     kiosk_confirm,
     kiosk_details,
@@ -28,6 +29,7 @@ from kiosk.routes.journey import (
     kiosk_ticket,
 )
 from kiosk.routes.screens import kiosk_begin, kiosk_display, kiosk_reset, kiosk_start
+from kiosk.routes.staff_codes import code_lookup, code_lookup_submit
 from kiosk.routes.staff_forms import (
     visit_details_edit,
     visit_details_save,
@@ -43,6 +45,8 @@ routes = [
     Route("/kiosk/closed", kiosk_closed, methods=["GET"], name="kiosk_closed"),
     Route("/kiosk/display", kiosk_display, methods=["POST"], name="kiosk_display"),
     Route("/kiosk/reset", kiosk_reset, methods=["POST"], name="kiosk_reset"),
+    Route("/kiosk/code", kiosk_code, methods=["GET"], name="kiosk_code"),
+    Route("/kiosk/code", kiosk_code_submit, methods=["POST"]),
     Route("/kiosk/events", kiosk_events, methods=["GET"], name="kiosk_events"),
     Route("/kiosk/events", kiosk_events_submit, methods=["POST"]),
     Route("/kiosk/questions", kiosk_questions, methods=["GET"], name="kiosk_questions"),
@@ -55,6 +59,8 @@ routes = [
     Route("/kiosk/confirm", kiosk_confirm, methods=["GET"], name="kiosk_confirm"),
     Route("/kiosk/ticket", kiosk_ticket, methods=["GET"], name="kiosk_ticket"),
     Route("/kiosk/ticket", kiosk_issue, methods=["POST"]),
+    Route("/forms/code", code_lookup, methods=["GET"], name="code_lookup"),
+    Route("/forms/code", code_lookup_submit, methods=["POST"]),
     Route("/forms/visit/{public_id}", visit_forms, methods=["GET"], name="visit_forms"),
     Route("/forms/visit/{public_id}/details/edit", visit_details_edit, methods=["GET"],
           name="visit_details_edit"),

@@ -229,21 +229,9 @@ def _details_page(request: Request, state: Flow, values: dict[str, Any],
                   errors: dict[str, str] | None = None, extra_rows: int = 1,
                   form_error: Any = None) -> Response:
     assert state.guide is not None
-    fields = state.guide.detail_fields
-    return kiosk_page(request, "kiosk/details.html", {
-        "fields": [name for name in fields if name not in entry.FOREIGN_FIELDS
-                   and name != entry.MEMBERS],
-        "foreign_fields": [name for name in fields if name in entry.FOREIGN_FIELDS],
-        "foreign_open": any(name in (errors or {}) or values.get(name)
-                            for name in entry.FOREIGN_FIELDS),
-        "with_members": entry.MEMBERS in fields,
-        "member_fields": MEMBER_FIELDS,
-        "rows": entry.member_rows(values, extra=extra_rows),
-        "required": flow.required_details(state.guide),
-        "labels": FIELD_LABELS, "values": values, "errors": errors or {},
-        "options": entry.choice_options(i18n.current_language().babel),
-        "date_fields": entry.DATE_FIELDS, "form_error": form_error,
-    }, status_code=422 if errors or form_error else 200)
+    return kiosk_page(request, "kiosk/details.html", entry.form_context(
+        state.guide.detail_fields, flow.required_details(state.guide), values, errors,
+        extra_rows, form_error), status_code=422 if errors or form_error else 200)
 
 
 @require_device(DeviceKind.KIOSK)

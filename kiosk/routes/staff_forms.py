@@ -35,7 +35,8 @@ PRINT_TEMPLATES = {"resident_move": "kiosk/forms/resident_move.html",
                    "child_allowance": "kiosk/forms/child_allowance.html"}
 #: Where a visit's details came from (`VisitDetails.source`), for staff.
 SOURCE_LABELS = {"kiosk": lazy_gettext("the kiosk"), "manual": lazy_gettext("reception"),
-                 "counter": lazy_gettext("the counter")}
+                 "counter": lazy_gettext("the counter"),
+                 "pre_entry": lazy_gettext("details entered at home")}
 
 
 def _user_id(request: Request) -> int | None:
