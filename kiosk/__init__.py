@@ -1,4 +1,5 @@
 """The residents' kiosk: life-event guidance, once-only details and tickets."""
 
 #: What other features may import (docs/architecture.md); everything else here is internal.
-PUBLIC_MODULES = ("kiosk.catalog", "kiosk.details")
+PUBLIC_MODULES = ("kiosk.catalog", "kiosk.details", "kiosk.catalog_versions",
+                  "kiosk.catalog_serving")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -24,14 +22,8 @@ from frontyard.database import utcnow
 from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.qr import qr_data_url  # noqa: F401  (the ticket's QR code, from the core)
-from kiosk.catalog import (
-    KIOSK_LOCALES,
-    Catalog,
-    CatalogError,
-    catalog_path,
-    load_catalog,
-    service_codes_in_database,
-)
+from kiosk.catalog import KIOSK_LOCALES, Catalog
+from kiosk.catalog_serving import served_catalog
 from kiosk.details import Details
 from kiosk.guide import Answers, Guide, build_guide, parse_answers
 from kiosk.models import KioskSession
@@ -52,25 +44,16 @@ class KioskUnavailable(DomainError):
 # --- catalog ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _cached_catalog(path: str, mtime_ns: int, service_codes: frozenset[str]) -> Catalog:
-    """Parsing and checking the YAML takes a while: once per file version and service set."""
-    return load_catalog(path, service_codes=service_codes)
-
-
 def office_catalog(session: Session, office: Office) -> Catalog:
-    """The checked catalog of an office; KioskUnavailable when it is missing or invalid."""
-    path = catalog_path(office.code)
-    try:
-        mtime = Path(path).stat().st_mtime_ns
-    except OSError:
-        raise KioskUnavailable(_("This office has no procedure guide yet.")) from None
-    codes = frozenset(service_codes_in_database(session, office.code))
-    try:
-        return _cached_catalog(str(path), mtime, codes)
-    except CatalogError:
-        raise KioskUnavailable(_("The procedure guide of this office has errors; "
-                                 "staff have been told.")) from None
+    """The catalog an office's kiosk serves (its published version, or the last good one:
+    `kiosk.catalog_serving`); KioskUnavailable when it has none or none validates."""
+    served = served_catalog(session, office)
+    if served.catalog is not None:
+        return served.catalog
+    if not served.has_versions:
+        raise KioskUnavailable(_("This office has no procedure guide yet."))
+    raise KioskUnavailable(_("The procedure guide of this office has errors; "
+                             "staff have been told."))
 
 
 def kiosk_office(session: Session, office_id: int | None) -> Office:

@@ -17,7 +17,13 @@ localisation, `offices` the file's place and the office's services in the databa
 
 from __future__ import annotations
 
-from kiosk.catalog.checks import CatalogError, CheckResult, check_catalog, load_catalog
+from kiosk.catalog.checks import (
+    CatalogError,
+    CheckResult,
+    check_catalog,
+    check_catalog_text,
+    load_catalog,
+)
 from kiosk.catalog.offices import (
     CATALOG_DIR,
     apply_section_names,
@@ -67,6 +73,7 @@ __all__ = [
     "apply_section_names",
     "catalog_path",
     "check_catalog",
+    "check_catalog_text",
     "format_place",
     "iter_texts",
     "load_catalog",

@@ -124,6 +124,8 @@ class Procedure(_Model):
     duration_minutes: int = Field(gt=0, le=480)
     deadline: Deadline | None = None
     forms: list[Id] = []
+    #: Hidden by the city (admin page): no life event leads to it, it stays known by id.
+    hidden: bool = False
 
 
 class LifeEvent(_Model):
@@ -136,6 +138,8 @@ class LifeEvent(_Model):
     #: Needed whatever the answers.
     procedures: list[Id] = []
     rules: list[Rule] = []
+    #: Hidden by the city (admin page): the kiosk does not offer it.
+    hidden: bool = False
 
 
 class Catalog(_Model):
