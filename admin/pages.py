@@ -23,6 +23,7 @@ from frontyard.errors import ValidationFailed
 from frontyard.guards import current_user, require_role
 from frontyard.i18n import LANGUAGES
 from frontyard.templating import render
+from kiosk.catalog_serving import office_health
 
 MAX_FIELD = 256
 
@@ -66,8 +67,13 @@ async def _form_page(request: Request, template: str, read: Callable[[Session], 
 
 @require_role(Role.ADMIN)
 async def admin_home(request: Request) -> Response:
-    """The admin's home: every admin page."""
-    return render(request, "admin/home.html")
+    """The admin's home: every admin page, and an alert for each office whose kiosks do not
+    serve the published catalog (it no longer matches the services)."""
+    def read(session: Session) -> list[tuple[Any, Any]]:
+        return office_health(session, office_domain.offices(session))
+
+    alerts = await run_in_threadpool(_in_session, request, read)
+    return render(request, "admin/home.html", {"catalog_alerts": alerts})
 
 
 @require_role(Role.ADMIN)

@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.catalog_pages
 import admin.device_pages
 import admin.pages
 import admin.routes
@@ -69,6 +70,7 @@ def _routes() -> list[Route | Mount]:
         *admin.pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
+        *admin.catalog_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

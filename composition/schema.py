@@ -10,7 +10,7 @@ import analytics.models  # noqa: F401
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
-import kiosk.catalog_versions  # noqa: F401
+import kiosk.catalog_versions
 import kiosk.models  # noqa: F401
 
 

@@ -35,8 +35,9 @@ log = logging.getLogger("frontyard.catalog")
 CACHE_SIZE = 16
 _cache: OrderedDict[tuple[str, frozenset[str], tuple[str, ...]], CheckResult] = OrderedDict()
 _lock = threading.Lock()
-#: (office code, version sha) already logged as broken: one ERROR line each, not one a request.
-_logged: set[tuple[str, str]] = set()
+#: (office code, version sha, live services) already logged as broken: one ERROR line each,
+#: not one a request.
+_logged: set[tuple[str, str, frozenset[str]]] = set()
 
 
 def required_locales(session: Session, office: Office) -> tuple[str, ...]:
@@ -92,11 +93,12 @@ def without_hidden(catalog: Catalog) -> Catalog:
         procedures = [pid for pid in event.procedures if pid not in hidden]
         if procedures or rules:
             events.append(event.model_copy(update={"procedures": procedures, "rules": rules}))
-    # A new Catalog, not a copy: its lookups are built when it is made.
-    return Catalog(format=catalog.format, office=catalog.office, sections=catalog.sections,
-                   documents=catalog.documents, forms=catalog.forms,
-                   questions=catalog.questions, procedures=catalog.procedures,
-                   life_events=events)
+    # A new Catalog, not a copy: its lookups are built when it is made (model_construct runs
+    # model_post_init); not validated again, its parts were (and it may hide every event).
+    return Catalog.model_construct(
+        format=catalog.format, office=catalog.office, sections=catalog.sections,
+        documents=catalog.documents, forms=catalog.forms, questions=catalog.questions,
+        procedures=catalog.procedures, life_events=events)
 
 
 @dataclass
@@ -156,7 +158,7 @@ def served_catalog(session: Session, office: Office) -> Served:
         if result.catalog is None:
             if version is published:
                 problems = result.problems
-            _log_broken(office, version, result)
+            _log_broken(office, version, codes, result)
             continue
         key = (version.sha256, codes, locales)
         with _lock:
@@ -169,9 +171,11 @@ def served_catalog(session: Session, office: Office) -> Served:
     return Served(None, None, published, problems, has_versions=True)
 
 
-def _log_broken(office: Office, version: CatalogVersion, result: CheckResult) -> None:
-    """One ERROR line per office and broken live version, with its first problems."""
-    key = (office.code, version.sha256)
+def _log_broken(office: Office, version: CatalogVersion, codes: frozenset[str],
+                result: CheckResult) -> None:
+    """One ERROR line per office, broken live version and set of services, with its first
+    problems."""
+    key = (office.code, version.sha256, codes)
     with _lock:
         if key in _logged:
             return

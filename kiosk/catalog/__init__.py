@@ -30,7 +30,7 @@ from kiosk.catalog.offices import (
     catalog_path,
     service_codes_in_database,
 )
-from kiosk.catalog.reading import Problem, format_place
+from kiosk.catalog.reading import Problem, format_place, read_yaml_text
 from kiosk.catalog.schema import (
     KIOSK_LOCALES,
     SEED_LOCALES,
@@ -80,5 +80,6 @@ __all__ = [
     "localized",
     "localized_html",
     "missing_translations",
+    "read_yaml_text",
     "service_codes_in_database",
 ]
