@@ -39,12 +39,12 @@ from kiosk.catalog_versions import (
 MAX_FIELD = 256
 
 
-def _user_id(request: Request) -> int | None:
+def user_id_of(request: Request) -> int | None:
     user = current_user(request)
     return user.id if user else None
 
 
-def _in_session(request: Request, work: Callable[[Session], Any]) -> Any:
+def in_session(request: Request, work: Callable[[Session], Any]) -> Any:
     """Run `work` in one transaction: all of it is stored, or (on an error) nothing."""
     with database.session_scope(request.app.state.engine) as session:
         return work(session)
@@ -104,7 +104,7 @@ async def catalog_home(request: Request) -> Response:
     """The office's catalog: versions, what the kiosk serves, and the upload form."""
     code = request.path_params["code"]
     if request.method == "GET":
-        context = await run_in_threadpool(_in_session, request,
+        context = await run_in_threadpool(in_session, request,
                                           lambda s: _home_context(s, code))
         return render(request, "admin/catalog.html", context)
     data, note, publish_now = await _read_upload(request)
@@ -114,12 +114,12 @@ async def catalog_home(request: Request) -> Response:
         if data is None:
             message = _("Choose a YAML file to upload.")
             raise ValidationFailed(message, file=message)
-        return catalogs.upload(session, _user_id(request), office, data, note, publish_now)
+        return catalogs.upload(session, user_id_of(request), office, data, note, publish_now)
 
     try:
-        saved = await run_in_threadpool(_in_session, request, work)
+        saved = await run_in_threadpool(in_session, request, work)
     except ValidationFailed as error:
-        context = await run_in_threadpool(_in_session, request,
+        context = await run_in_threadpool(in_session, request,
                                           lambda s: _home_context(s, code))
         problems = getattr(error, "problems", [])
         return render(request, "admin/catalog.html", context | {
@@ -127,7 +127,7 @@ async def catalog_home(request: Request) -> Response:
             status_code=422)
     target = f"{_base(request)}/{saved.version.number}"
     if publish_now and not saved.published:
-        return await _version_response(request, saved.version.number, status_code=422, message=_(
+        return await version_response(request, saved.version.number, status_code=422, message=_(
             "Saved as a draft, not published: this version has problems."))
     return RedirectResponse(target, status_code=303)
 
@@ -145,10 +145,10 @@ def _version_context(session: Session, code: str, number: int) -> dict[str, Any]
             "states": VersionState}
 
 
-async def _version_response(request: Request, number: int, status_code: int = 200,
+async def version_response(request: Request, number: int, status_code: int = 200,
                             message: Any = None) -> Response:
     code = request.path_params["code"]
-    context = await run_in_threadpool(_in_session, request,
+    context = await run_in_threadpool(in_session, request,
                                       lambda s: _version_context(s, code, number))
     return render(request, "admin/catalog_version.html", context | {"message": message},
                   status_code=status_code)
@@ -157,7 +157,7 @@ async def _version_response(request: Request, number: int, status_code: int = 20
 @require_role(Role.ADMIN)
 async def version_page(request: Request) -> Response:
     """One version: who saved it and when, its state, and its problems with their lines."""
-    return await _version_response(request, request.path_params["number"])
+    return await version_response(request, request.path_params["number"])
 
 
 @require_role(Role.ADMIN)
@@ -169,7 +169,7 @@ async def version_download(request: Request) -> Response:
         office = office_domain.office_by_code(session, code)
         return office, version_by_number(session, office, number)
 
-    office, version = await run_in_threadpool(_in_session, request, read)
+    office, version = await run_in_threadpool(in_session, request, read)
     filename = f"catalog-{office.code}-v{version.number}.yaml"
     return Response(version.yaml_text.encode("utf-8"), media_type="application/yaml",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -182,14 +182,14 @@ async def version_publish(request: Request) -> Response:
 
     def work(session: Session) -> CatalogVersion:
         office = office_domain.office_by_code(session, code)
-        return catalogs.publish_number(session, _user_id(request), office, number)
+        return catalogs.publish_number(session, user_id_of(request), office, number)
 
     try:
-        version = await run_in_threadpool(_in_session, request, work)
+        version = await run_in_threadpool(in_session, request, work)
     except DomainError as error:
         if error.status_code == 404:
             raise
-        return await _version_response(request, number, status_code=error.status_code,
+        return await version_response(request, number, status_code=error.status_code,
                                        message=error.message)
     return RedirectResponse(f"{_base(request)}/{version.number}", status_code=303)
 
@@ -201,14 +201,14 @@ async def catalog_rollback(request: Request) -> Response:
 
     def work(session: Session) -> CatalogVersion:
         office = office_domain.office_by_code(session, code)
-        return catalogs.rollback(session, _user_id(request), office)
+        return catalogs.rollback(session, user_id_of(request), office)
 
     try:
-        version = await run_in_threadpool(_in_session, request, work)
+        version = await run_in_threadpool(in_session, request, work)
     except DomainError as error:
         if error.status_code == 404:
             raise
-        context = await run_in_threadpool(_in_session, request,
+        context = await run_in_threadpool(in_session, request,
                                           lambda s: _home_context(s, code))
         return render(request, "admin/catalog.html", context | {"message": error.message},
                       status_code=error.status_code)

@@ -20,7 +20,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.catalog_edit_pages
 import admin.catalog_pages
+import admin.catalog_preview
 import admin.device_pages
 import admin.pages
 import admin.routes
@@ -71,6 +73,8 @@ def _routes() -> list[Route | Mount]:
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *admin.catalog_pages.routes,
+        *admin.catalog_edit_pages.routes,
+        *admin.catalog_preview.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,
