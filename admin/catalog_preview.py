@@ -109,7 +109,7 @@ def _go(path: str) -> Response:
 @require_role(Role.ADMIN)
 async def preview_events(request: Request) -> Response:
     """The life events, as the kiosk shows them (GET); choosing some goes on (POST)."""
-    _, catalog = await _catalog(request)
+    catalog = (await _catalog(request))[1]
     state = _state(request)
     error = None
     if request.method == "POST":
@@ -131,7 +131,7 @@ async def preview_events(request: Request) -> Response:
 @require_role(Role.ADMIN)
 async def preview_questions(request: Request) -> Response:
     """The questions the rules still need; answering them leads to the guide."""
-    _, catalog = await _catalog(request)
+    catalog = (await _catalog(request))[1]
     state = _state(request)
     guide = _guide(catalog, state)
     if guide is None:
