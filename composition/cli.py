@@ -435,6 +435,11 @@ from composition import cli_structure  # noqa: E402
 
 cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
 
+# The catalog kept in the database: upload, download, versions, publish, rollback.
+from composition import cli_catalog  # noqa: E402
+
+cli_catalog.register(catalog)
+
 
 if __name__ == "__main__":
     main()

@@ -50,3 +50,23 @@ def broken(text: str = GOOD) -> str:
     """The good catalog with a procedure's service changed to one that does not exist."""
     return text.replace("service: childcare\n    name: {ja: 児童手当",
                         "service: nowhere\n    name: {ja: 児童手当", 1)
+
+
+def in_every_language(text: str) -> str:
+    """The catalog with each text's English copied into the kiosk languages it lacks (for a
+    process that checks every kiosk language, as the kiosk does by default)."""
+    import yaml
+
+    from kiosk.catalog import KIOSK_LOCALES
+    from kiosk.catalog_versions import dump_yaml
+
+    def fill(item: object) -> object:
+        if isinstance(item, dict):
+            if "ja" in item and all(isinstance(value, str) for value in item.values()):
+                return {**{code: item["en"] for code in KIOSK_LOCALES}, **item}
+            return {key: fill(value) for key, value in item.items()}
+        if isinstance(item, list):
+            return [fill(value) for value in item]
+        return item
+
+    return dump_yaml(fill(yaml.safe_load(text)))
