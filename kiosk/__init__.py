@@ -2,4 +2,5 @@
 
 #: What other features may import (docs/architecture.md); everything else here is internal.
 PUBLIC_MODULES = ("kiosk.catalog", "kiosk.details", "kiosk.catalog_versions",
-                  "kiosk.catalog_serving", "kiosk.guide")
+                  "kiosk.catalog_serving", "kiosk.guide",
+                  "kiosk.catalog_config")

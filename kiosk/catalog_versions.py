@@ -160,8 +160,7 @@ def publish(session: Session, user_id: int | None, office: Office, version: Cata
         raise Conflict(_("This version is already published."))
     if version.state == VersionState.SUPERSEDED.value:
         version = save_version(session, user_id, office, version.yaml_text,
-                               _("Published again from version %(number)d") % {
-                                   "number": version.number})
+                               f"published again from version {version.number}")
     current = published_version(session, office)
     before = summary(current) if current else None
     if current is not None:

@@ -281,3 +281,23 @@ def test_two_publishers_at_once_leave_one_published(engine, database_url):
         states = [row.state for row in session.exec(select(CatalogVersion))]
     assert states.count("published") == 1
     assert errors == []  # the second waits for the first, then supersedes it
+
+
+def test_configuration_section_round_trip_and_bad_data(session):
+    """export(import(x)) == x; a bad catalog names its place; the same data twice is no-op."""
+    from kiosk import catalog_config
+
+    office = _office(session)
+    assert catalog_config.export_config(session, office) is None
+    data = yaml.safe_load(GOOD)
+    catalog_config.import_config(session, office, data)
+    assert catalog_config.export_config(session, office) == data
+    assert flow.office_catalog(session, office).has("life_events", "birth")
+    catalog_config.import_config(session, office, data)
+    assert len(versions(session, office)) == 1
+    bad = yaml.safe_load(broken())
+    with pytest.raises(ValidationFailed, match=r"catalog\.procedures\[1\]\.service: unknown"):
+        catalog_config.import_config(session, office, bad)
+    with pytest.raises(ValidationFailed, match="must be a mapping"):
+        catalog_config.import_config(session, office, ["not", "a", "catalog"])
+    assert catalog_config.export_config(session, office) == data
