@@ -138,12 +138,14 @@ def _live_history(session: Session, office: Office) -> list[CatalogVersion]:
     return sorted(rows, key=order, reverse=True)
 
 
-def served_catalog(session: Session, office: Office) -> Served:
+def served_catalog(session: Session, office: Office, *, seed: bool = True) -> Served:
     """The catalog an office's kiosk serves: the published version if it validates, else the
-    most recently live one that does (logged once as an ERROR), else none."""
+    most recently live one that does (logged once as an ERROR), else none. With `seed`, an
+    office without any version gets its bundled catalog first (a write: read-only sessions,
+    e.g. the live screens', pass seed=False)."""
     codes, locales = office_requirements(session, office)
     history = _live_history(session, office)
-    if not history:
+    if not history and seed:
         seeded = seed_bundled(session, office, set(codes), locales)
         history = [seeded] if seeded is not None else []
     if not history:

@@ -44,10 +44,11 @@ class KioskUnavailable(DomainError):
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def office_catalog(session: Session, office: Office) -> Catalog:
+def office_catalog(session: Session, office: Office, *, seed: bool = True) -> Catalog:
     """The catalog an office's kiosk serves (its published version, or the last good one:
-    `kiosk.catalog_serving`); KioskUnavailable when it has none or none validates."""
-    served = served_catalog(session, office)
+    `kiosk.catalog_serving`); KioskUnavailable when it has none or none validates. `seed`:
+    see `served_catalog` (False in a read-only session)."""
+    served = served_catalog(session, office, seed=seed)
     if served.catalog is not None:
         return served.catalog
     if not served.has_versions:
