@@ -1,7 +1,9 @@
 """The procedure catalog: life events, questions, rules, procedures, documents and forms.
 
-A catalog is data kept in a YAML file per office (`kiosk/catalogs/<office>.yaml`); every text
-in it is a map {locale: text}. `load_catalog` reads a file, checks it against the schema and
+A catalog is YAML data per office, kept in the database as versions (`kiosk.catalog_versions`;
+the bundled `kiosk/catalogs/<office>.yaml` only seeds a new install); every text in it is a
+map {locale: text}. `check_catalog_text` checks a text as `check_catalog` checks a file.
+`load_catalog` reads a file, checks it against the schema and
 its cross-references (ids, service codes, translations) and returns a `Catalog`, or raises a
 `CatalogError` listing every problem with the file, the YAML line and the place. Problems of
 structure and type come first (like a compiler's syntax errors); translations and references
