@@ -84,6 +84,18 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
+    # The procedure catalog's versions, edits and preview.
+    **{f"{method} /admin/offices/{{code}}/catalog{path}": Access.ADMIN
+       for method, path in [
+           ("GET", ""), ("POST", ""), ("POST", "/rollback"), ("GET", "/{number:int}"),
+           ("GET", "/{number:int}/download"), ("POST", "/{number:int}/publish"),
+           ("GET", "/visibility"), ("POST", "/visibility"), ("GET", "/procedures"),
+           ("GET", "/procedures/{procedure}"), ("POST", "/procedures/{procedure}"),
+           ("GET", "/{number:int}/preview"), ("GET", "/{number:int}/preview/events"),
+           ("POST", "/{number:int}/preview/events"), ("GET", "/{number:int}/preview/questions"),
+           ("POST", "/{number:int}/preview/questions"),
+           ("POST", "/{number:int}/preview/questions/reset"),
+           ("GET", "/{number:int}/preview/guide")]},
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
@@ -146,7 +158,8 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody"}
+               "service": "new", "number": "new", "username": "nobody", "number:int": "1",
+               "procedure": "no-such-procedure"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:
