@@ -289,6 +289,23 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
     return {code for code, *_ in SERVICES}
 
 
+def _offered_locales(office_code: str) -> tuple[str, ...]:
+    """The languages an office's kiosk offers: those its catalog must be complete in."""
+    from sqlmodel import select
+
+    from counter.models import Office
+    from kiosk.catalog import SEED_LOCALES
+    from kiosk.flow import catalog_locales
+
+    engine = migrated_engine(load_settings())
+    try:
+        with database.session_scope(engine) as session:
+            found = session.exec(select(Office).where(Office.code == office_code)).first()
+            return catalog_locales(session, found) if found else SEED_LOCALES
+    finally:
+        engine.dispose()
+
+
 @catalog.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--services", default=None,
@@ -301,15 +318,17 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
 @click.option("--locales", default=None,
               help="Comma-separated locales every text must have, e.g. ja,ja_easy,en for a "
                    "catalog not translated yet; 'all' for every kiosk language "
-                   "(default: those the seed catalog requires, every kiosk language).")
+                   "(default: with --from-database the languages the office's kiosk offers, "
+                   "as the kiosk requires; else every kiosk language).")
 def catalog_check(file: Path, services: str | None, from_database: bool, office: str,
                   locales: str | None) -> None:
     """Check a catalog file: exit 0 with a summary, or 1 with one line per problem."""
     from frontyard.i18n import BY_CODE
     from kiosk.catalog import KIOSK_LOCALES, SEED_LOCALES, check_catalog, missing_translations
 
+    codes = _catalog_services(services, from_database, office)
     if locales is None:
-        required = SEED_LOCALES
+        required = _offered_locales(office) if from_database else SEED_LOCALES
     elif locales == "all":
         required = KIOSK_LOCALES
     else:
@@ -318,8 +337,7 @@ def catalog_check(file: Path, services: str | None, from_database: bool, office:
     if unknown:
         click.echo(f"Unknown locales: {', '.join(unknown)}.", err=True)
         sys.exit(2)
-    result = check_catalog(file, service_codes=_catalog_services(services, from_database, office),
-                           required_locales=required)
+    result = check_catalog(file, service_codes=codes, required_locales=required)
     if result.catalog is None:
         for problem in result.problems:
             click.echo(str(problem))
@@ -434,6 +452,14 @@ def catalog_names(file: Path, office: str) -> None:
 from composition import cli_structure  # noqa: E402
 
 cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
+# An office's kiosk languages and texts, the city's name and logos.
+from composition import cli_kiosk  # noqa: E402
+
+cli_kiosk.register(main)
+
+from composition import cli_boards  # noqa: E402
+
+cli_boards.register(main)
 
 # The catalog kept in the database: upload, download, versions, publish, rollback.
 from composition import cli_catalog  # noqa: E402

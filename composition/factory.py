@@ -20,10 +20,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.board_pages
 import admin.catalog_edit_pages
 import admin.catalog_pages
 import admin.catalog_preview
 import admin.device_pages
+import admin.kiosk_pages
 import admin.pages
 import admin.routes
 import admin.user_pages
@@ -35,7 +37,7 @@ from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
+from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -68,10 +70,13 @@ def _routes() -> list[Route | Mount]:
     return [
         *web.routes,
         *account_pages.routes,
+        *branding_routes.routes,
         *admin.routes.routes,
         *admin.pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
+        *admin.board_pages.routes,
+        *admin.kiosk_pages.routes,
         *admin.catalog_pages.routes,
         *admin.catalog_edit_pages.routes,
         *admin.catalog_preview.routes,

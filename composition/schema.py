@@ -7,11 +7,14 @@ from sqlmodel import SQLModel
 
 # Imported for their tables (each line needs its own noqa, or `ruff --fix` deletes it).
 import analytics.models  # noqa: F401
+import counter.board_settings
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
 import kiosk.catalog_versions
 import kiosk.models  # noqa: F401
+from frontyard.branding import CityBranding, Logo  # noqa: F401
+from kiosk.offer import KioskSettings  # noqa: F401
 
 
 def metadata() -> MetaData:

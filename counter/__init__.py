@@ -5,5 +5,7 @@ PUBLIC_MODULES = (
     "counter.models",  # offices, services, counters, visits, tasks, the event log
     "counter.queue",  # the queue engine: issue tickets, act on tasks, read the queue
     "counter.events",  # listeners of the events the engine records
+    "counter.board_settings",  # what each call board shows, and in which languages
     "counter.topics",  # the realtime topic an office's queue changes are announced on
+    "counter.waits",  # how an estimated wait may be told to residents (ranges, words)
 )

@@ -7,7 +7,7 @@ change in the office and has rules of its own (today only, one line per ticket).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -51,6 +51,7 @@ class BoardView:
     services: list[Service]
     waiting: dict[int, int]
     to_speak: list[CallRecord]  # calls young enough to be announced, oldest first
+    records: list[CallRecord] = field(default_factory=list)  # today's calls read, newest first
 
 
 def start_of_day(now: datetime, tz: tzinfo) -> datetime:
@@ -68,6 +69,17 @@ def board_view(session: Session, office_id: int, now: datetime,
                       {"office_id": office_id, "since": start_of_day(now, tz)})
     records = [_record_from(row, counters[row.called_at_counter]) for row in rows]
     calling = queue.current_calls(session, office_id)
+    to_speak = sorted((record for record in records if now - record.at <= SPEAK_WINDOW),
+                      key=lambda record: (record.at, record.event_id))
+    services = active_services(session, office_id)
+    return BoardView(office=office, calling=calling, counters=counters,  # type: ignore[arg-type]
+                     recent=recent_calls(records, calling), services=services,
+                     waiting=queue.waiting_counts(session, office_id, services),
+                     to_speak=to_speak, records=records)
+
+
+def recent_calls(records: list[CallRecord], calling: list[queue.CallEntry]) -> list[CallRecord]:
+    """The earlier calls a board lists: newest first, each ticket once, none being called."""
     shown = {call.ticket_number for call in calling}  # "Now calling" lists these already
     recent: list[CallRecord] = []
     for record in records:
@@ -75,13 +87,7 @@ def board_view(session: Session, office_id: int, now: datetime,
         if len(recent) < RECENT_CALLS and record.ticket_number not in shown:
             recent.append(record)
         shown.add(record.ticket_number)
-    to_speak = sorted((record for record in records if now - record.at <= SPEAK_WINDOW),
-                      key=lambda record: (record.at, record.event_id))
-    services = active_services(session, office_id)
-    return BoardView(office=office, calling=calling, counters=counters,  # type: ignore[arg-type]
-                     recent=recent, services=services,
-                     waiting=queue.waiting_counts(session, office_id, services),
-                     to_speak=to_speak)
+    return recent
 
 
 #: The office's calls and recalls of today, newest first, as plain rows (prebuilt: this runs

@@ -3,7 +3,8 @@ share the same fragment templates and context builders, so a screen looks the sa
 load and after every change.
 
 Audiences (see `frontyard.live`): one rendering is sent to every socket of an audience.
-- `BoardAudience(office, second language)`: every board of the office with that language.
+- `BoardAudience(office, config)`: every board of the office that shows the same calls (all,
+  some services', one zone's) in the same languages.
 - `CrowdingAudience(office, locale)`: every public crowding page in that language.
 - `TerminalAudience(office, counter, locale)`: the staff terminal of one counter.
 - `StatusAudience(office, visit, locale)`: the status pages of one visit. Residents' phones
@@ -28,6 +29,7 @@ from markupsafe import escape
 from sqlmodel import Session
 
 from counter import queue, statuses, views
+from counter.board_settings import DEFAULT_BOARD, BoardConfig, for_board
 from counter.board_view import BoardView, board_view
 from counter.models import Counter, Service
 from counter.topics import topic_of
@@ -52,7 +54,6 @@ BOARD_LABELS: dict[str, Any] = {
 SPOKEN_CALL = lazy_gettext("Ticket number %(number)s, please come to counter %(counter)s.")
 SPOKEN_RECALL = lazy_gettext(
     "Calling again: ticket number %(number)s, please come to counter %(counter)s.")
-DEFAULT_SECOND_LANGUAGE = "en"
 JAPANESE = "ja"
 
 
@@ -70,14 +71,10 @@ def spoken_number(ticket_number: str) -> str:
     return f"{prefix} {spoken}".strip()
 
 
-def second_language(code: str | None) -> str:
-    """A board's second language: a known code, English by default."""
-    return code if code and i18n.is_supported(code) else DEFAULT_SECOND_LANGUAGE
-
-
-def board_languages(second: str) -> list[str]:
-    """The languages a board shows and speaks: Japanese first, then the second one."""
-    return [JAPANESE] if second in {JAPANESE, "ja_easy"} else [JAPANESE, second]
+def board_languages(rotating: Sequence[str]) -> list[str]:
+    """The languages a board shows and speaks: Japanese first, then those that take turns on
+    its second line (`lang-2`, `lang-3`… in the page)."""
+    return [JAPANESE, *(code for code in rotating if code not in {JAPANESE, "ja_easy"})]
 
 
 def _in_each(codes: Sequence[str], message: Any, **values: Any) -> list[tuple[str, str]]:
@@ -118,9 +115,9 @@ def state_message(parts: dict[str, str], **extra: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def board_context(view: BoardView, second: str) -> dict[str, Any]:
-    """What the board fragment needs, with every text in Japanese and the second language."""
-    codes = board_languages(second)
+def board_context(view: BoardView, rotating: Sequence[str]) -> dict[str, Any]:
+    """What the board fragment needs, with every text in Japanese and each rotating language."""
+    codes = board_languages(rotating)
 
     def counter_names(counter: Counter | None, number: str) -> list[tuple[str, str]]:
         return _names_in_each(codes, counter.names if counter else {}, number)
@@ -133,22 +130,24 @@ def board_context(view: BoardView, second: str) -> dict[str, Any]:
         "labels": {key: _in_each(codes, label) for key, label in BOARD_LABELS.items()},
         "counter_names": counter_names,
         "service_names": service_names,
-        "second": second,
+        "language_codes": codes,
     }
 
 
-def board_calls(view: BoardView, second: str) -> list[dict[str, Any]]:
-    """The calls a board may still announce, oldest first, with what to say in each language."""
-    codes = board_languages(second)
+def board_calls(view: BoardView, rotating: Sequence[str]) -> list[dict[str, Any]]:
+    """The calls a board may still announce, oldest first, with what to say in each language;
+    `slot` is the utterance's place among the board's languages (1: Japanese, always spoken;
+    the board speaks the rotating language its second line shows)."""
+    codes = board_languages(rotating)
     calls = []
     for record in view.to_speak:
         phrase = SPOKEN_RECALL if record.recall else SPOKEN_CALL
         utterances = []
-        for code in codes:
+        for slot, code in enumerate(codes, start=1):
             with i18n.use_locale(code):
                 text = str(phrase) % {"number": spoken_number(record.ticket_number),
                                       "counter": record.counter.number}
-            utterances.append({"lang": speech_lang(code), "text": text})
+            utterances.append({"lang": speech_lang(code), "text": text, "slot": slot})
         calls.append({"id": record.event_id, "number": record.ticket_number,
                       "counter": record.counter.number, "utterances": utterances})
     return calls
@@ -175,25 +174,26 @@ def read_per_office(session: Session, audiences: Sequence[OfficeScreen],
 
 @dataclass(frozen=True)
 class BoardAudience(OfficeScreen):
-    """Every call board of one office showing one second language."""
+    """Every call board of one office that shows the same calls in the same languages."""
 
     render_priority: ClassVar[int] = 0  # the lobby watches the board first
     office_id: int
-    second: str
+    config: BoardConfig = DEFAULT_BOARD
 
     @classmethod
     def render_many(cls, app: Any, audiences: Sequence[BoardAudience]) -> dict[Any, str]:
-        """One board message per second language, from one reading of the office."""
+        """One board message per kind of board, from one reading of the office."""
         payloads: dict[Any, str] = {}
         with read_session(app.state.engine) as session:
             read = partial(board_view, tz=app.state.settings.tz)
             board_views = read_per_office(session, audiences, read)
             for audience in audiences:
-                view = board_views[audience.office_id]
+                view = for_board(board_views[audience.office_id], audience.config.shows)
+                languages = audience.config.languages
                 html = render_fragment(app, "counter/_board_live.html", JAPANESE,
-                                       board_context(view, audience.second))
+                                       board_context(view, languages))
                 payloads[audience] = state_message(
-                    {"board-live": html}, calls=board_calls(view, audience.second))
+                    {"board-live": html}, calls=board_calls(view, languages))
         return payloads
 
 

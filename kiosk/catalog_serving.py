@@ -20,8 +20,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from counter.models import Office
+from frontyard.database import READ_ONLY
+from kiosk import offer
 from kiosk.catalog import (
-    SEED_LOCALES,
     Catalog,
     CheckResult,
     Problem,
@@ -41,9 +42,9 @@ _logged: set[tuple[str, str, frozenset[str]]] = set()
 
 
 def required_locales(session: Session, office: Office) -> tuple[str, ...]:
-    """The languages every catalog text of this office must have: the one place the kiosk,
-    the admin pages and the commands ask (per-office kiosk languages plug in here)."""
-    return SEED_LOCALES
+    """The languages every catalog text of this office must have (those its kiosk offers):
+    the one place the kiosk, the admin pages and the commands ask."""
+    return offer.offered_languages(session, office.id)  # type: ignore[arg-type]
 
 
 def office_requirements(session: Session, office: Office) -> tuple[frozenset[str],
@@ -138,14 +139,16 @@ def _live_history(session: Session, office: Office) -> list[CatalogVersion]:
     return sorted(rows, key=order, reverse=True)
 
 
-def served_catalog(session: Session, office: Office, *, seed: bool = True) -> Served:
+def served_catalog(session: Session, office: Office, *, seed: bool = True,
+                   locales: tuple[str, ...] | None = None) -> Served:
     """The catalog an office's kiosk serves: the published version if it validates, else the
     most recently live one that does (logged once as an ERROR), else none. With `seed`, an
     office without any version gets its bundled catalog first (a write: read-only sessions,
-    e.g. the live screens', pass seed=False)."""
-    codes, locales = office_requirements(session, office)
+    e.g. the live screens', never write). `locales` overrides the required languages."""
+    codes, required = office_requirements(session, office)
+    locales = locales if locales is not None else required
     history = _live_history(session, office)
-    if not history and seed:
+    if not history and seed and not session.connection().get_execution_options().get(READ_ONLY):
         seeded = seed_bundled(session, office, set(codes), locales)
         history = [seeded] if seeded is not None else []
     if not history:

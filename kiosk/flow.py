@@ -22,7 +22,8 @@ from frontyard.database import utcnow
 from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.qr import qr_data_url  # noqa: F401  (the ticket's QR code, from the core)
-from kiosk.catalog import KIOSK_LOCALES, Catalog
+from kiosk import offer
+from kiosk.catalog import Catalog, missing_translations
 from kiosk.catalog_serving import served_catalog
 from kiosk.details import Details
 from kiosk.guide import Answers, Guide, build_guide, parse_answers
@@ -44,17 +45,36 @@ class KioskUnavailable(DomainError):
 # --- catalog ---------------------------------------------------------------------------------
 
 
-def office_catalog(session: Session, office: Office, *, seed: bool = True) -> Catalog:
-    """The catalog an office's kiosk serves (its published version, or the last good one:
-    `kiosk.catalog_serving`); KioskUnavailable when it has none or none validates. `seed`:
-    see `served_catalog` (False in a read-only session)."""
-    served = served_catalog(session, office, seed=seed)
+def catalog_locales(session: Session, office: Office) -> tuple[str, ...]:
+    """The languages the office's catalog must be complete in: those its kiosk offers."""
+    return offer.offered_languages(session, office.id)  # type: ignore[arg-type]
+
+
+def office_catalog(session: Session, office: Office, locales: Sequence[str] | None = None, *,
+                   seed: bool = True) -> Catalog:
+    """The catalog an office's kiosk serves, complete in `locales` (default: the languages its
+    kiosk offers): its published version, or the last good one (`kiosk.catalog_serving`);
+    KioskUnavailable when it has none or none validates. `seed`: see `served_catalog`."""
+    served = served_catalog(session, office, seed=seed,
+                            locales=tuple(locales) if locales is not None else None)
     if served.catalog is not None:
         return served.catalog
     if not served.has_versions:
         raise KioskUnavailable(_("This office has no procedure guide yet."))
     raise KioskUnavailable(_("The procedure guide of this office has errors; "
                              "staff have been told."))
+
+
+def untranslated_languages(session: Session, office: Office,
+                           locales: Sequence[str]) -> list[str]:
+    """Of `locales`, those the office's catalog lacks texts in: offering them would stop the
+    kiosk. None of them when the office has no usable catalog (the kiosk says so itself)."""
+    try:
+        catalog = office_catalog(session, office, (offer.ALWAYS,))
+    except KioskUnavailable:
+        return []
+    gaps = missing_translations(catalog, locales)
+    return [code for code in locales if code in gaps]
 
 
 def kiosk_office(session: Session, office_id: int | None) -> Office:
@@ -69,12 +89,18 @@ def kiosk_office(session: Session, office_id: int | None) -> Office:
 # --- the kiosk session -----------------------------------------------------------------------
 
 
+def _check_offered(session: Session, office_id: int, locale: str) -> None:
+    """Refuse a language this office's kiosk does not offer."""
+    if locale not in offer.offered_languages(session, office_id):
+        message = _("This kiosk does not offer that language. Choose one of the languages "
+                    "on the screen.")
+        raise ValidationFailed(message, locale=message)
+
+
 def start_session(session: Session, *, office_id: int, device_id: int | None, locale: str,
                   now: datetime | None = None) -> KioskSession:
     """A fresh session in the chosen language (and a good moment to drop stale ones)."""
-    if locale not in KIOSK_LOCALES:
-        raise ValidationFailed(_("Choose one of the languages."),
-                               locale=_("Choose one of the languages."))
+    _check_offered(session, office_id, locale)
     now = now or utcnow()
     purge_stale(session, now)
     kiosk_session = KioskSession(id=secrets.token_urlsafe(SESSION_ID_BYTES), office_id=office_id,
@@ -125,9 +151,7 @@ def _save(session: Session, kiosk_session: KioskSession, **state: Any) -> None:
 
 def change_locale(session: Session, kiosk_session: KioskSession, locale: str) -> None:
     """Switch language mid-way, keeping the choices made so far."""
-    if locale not in KIOSK_LOCALES:
-        raise ValidationFailed(_("Choose one of the languages."),
-                               locale=_("Choose one of the languages."))
+    _check_offered(session, kiosk_session.office_id, locale)
     kiosk_session.locale = locale
     _save(session, kiosk_session)
 

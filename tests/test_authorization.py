@@ -73,6 +73,17 @@ EXPECTED: dict[str, Access] = {
                     "/admin/offices/{code}/services/{service}",
                     "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
        for method in ("GET", "POST")},
+    # The city's name and logo, an office's kiosk and own logo.
+    "GET /admin/branding": Access.ADMIN,
+    "POST /admin/branding": Access.ADMIN,
+    "POST /admin/branding/logo": Access.ADMIN,
+    "POST /admin/branding/logo/remove": Access.ADMIN,
+    "GET /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/logo": Access.ADMIN,
+    "POST /admin/offices/{code}/logo/remove": Access.ADMIN,
+    # Logos are public pictures (no personal data), addressed by their content.
+    "GET /branding/logos/{digest}": Access.PUBLIC,
     "GET /admin/users": Access.ADMIN,
     "POST /admin/users": Access.ADMIN,
     "GET /admin/users/{user_id:int}": Access.ADMIN,
@@ -96,6 +107,8 @@ EXPECTED: dict[str, Access] = {
            ("POST", "/{number:int}/preview/questions"),
            ("POST", "/{number:int}/preview/questions/reset"),
            ("GET", "/{number:int}/preview/guide")]},
+    "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
+    "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
@@ -125,6 +138,11 @@ EXPECTED: dict[str, Access] = {
     "GET /board": Access.BOARD,
     "GET /crowding": Access.PUBLIC,
     "GET /status/{token}": Access.PUBLIC,
+    # The procedure navigator: residents' phones, no sign-in, answers in the address.
+    "GET /navigator": Access.PUBLIC,
+    "GET /navigator/{office}": Access.PUBLIC,
+    "GET /navigator/{office}/questions": Access.PUBLIC,
+    "GET /navigator/{office}/procedures": Access.PUBLIC,
     "WS /ws/counter": Access.STAFF,
     "WS /ws/board": Access.BOARD,
     "WS /ws/crowding": Access.PUBLIC,
@@ -158,8 +176,8 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody", "number:int": "1",
-               "procedure": "no-such-procedure"}
+               "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64,
+               "number:int": "1", "procedure": "no-such-procedure"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

@@ -24,7 +24,7 @@ from frontyard.guards import require_device
 from frontyard.i18n import gettext as _
 from frontyard.ratelimit import limit_ticket_issuing
 from frontyard.transactions import in_transaction
-from kiosk import entry, flow
+from kiosk import entry, flow, offer
 from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS, DetailsSource, ManualEntry, validate_details
 from kiosk.guide import Guide
@@ -44,6 +44,8 @@ class Flow:
     #: Each service's name by code: residents see one name per service and language, the
     #: one phones, boards and terminals show (the catalog's section name only seeds it).
     service_names: dict[str, dict[str, str]]
+    #: The office's kiosk settings (its privacy notice).
+    settings: offer.KioskSettings
 
 
 def _load_flow(session: Session, request: Request, *, for_update: bool = False) -> Flow | None:
@@ -55,7 +57,8 @@ def _load_flow(session: Session, request: Request, *, for_update: bool = False) 
     catalog = flow.office_catalog(session, office)
     names = dict(session.exec(select(Service.code, Service.names)
                               .where(Service.office_id == office.id)).all())
-    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session), names)
+    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session), names,
+                offer.settings_of(session, office.id))  # type: ignore[arg-type]
 
 
 def _misplaced(state: Flow | None, step: str) -> str | None:
@@ -302,7 +305,8 @@ def _confirm_page(request: Request, state: Flow, error: str | None = None) -> Re
         "members": details.household_members if details else (),
         "member_labels": {name: FIELD_LABELS.get(name) for name in MEMBER_FIELDS},
         "show": lambda name, value: entry.display_value(name, value, language),
-        "retention_hours": request.app.state.settings.retention_hours, "error": error},
+        "retention_hours": request.app.state.settings.retention_hours, "error": error,
+        "privacy": offer.privacy_notice(state.settings, state.kiosk.locale)},
         status_code=422 if error else 200)
 
 

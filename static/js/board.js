@@ -1,6 +1,8 @@
 // The call board: announces each new call once — a visual flash, the chime, then the spoken
-// call in Japanese and in the board's second language — one call at a time, so two calls
-// never talk over each other, with the number highlighted while it is being spoken.
+// call in Japanese and in the language its second line shows — one call at a time, so two
+// calls never talk over each other, with the number highlighted while it is being spoken.
+// The languages after Japanese (lang-2, lang-3… in the page) take turns on the second line:
+// data-showing on the screen names the one shown; it holds still while a call is spoken.
 "use strict";
 
 (() => {
@@ -22,6 +24,30 @@
   const announcer = board.querySelector("[data-board-announcer]");
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // How many languages take turns: the headings carry every one of them (settings may change
+  // while the board runs, so this is counted again at each turn).
+  function rotatingCount() {
+    const heading = board.querySelector(".board-live h2");
+    if (!heading) return 1;
+    let count = 0;
+    while (heading.querySelector(`.lang-${count + 2}`)) count += 1;
+    return Math.max(count, 1);
+  }
+
+  function showing() {
+    return Number(board.dataset.showing) || 2;
+  }
+
+  function rotate() {
+    if (speakingNumber !== null) return; // what is heard matches what is shown
+    const count = rotatingCount();
+    const next = ((showing() - 2 + 1) % count) + 2;
+    if (next !== showing()) board.dataset.showing = String(next);
+  }
+
+  const every = Number(board.dataset.rotateEvery) || 8000;
+  setInterval(rotate, every);
 
   function voiceFor(lang) {
     if (!window.speechSynthesis || typeof speechSynthesis.getVoices !== "function") return null;
@@ -72,14 +98,23 @@
     flash.classList.add("on");
   }
 
+  // Japanese, then the language the second line shows now (a board changed to fewer
+  // languages falls back to its first one after Japanese).
+  function toSpeak(call) {
+    const slot = showing() <= rotatingCount() + 1 ? showing() : 2;
+    const chosen = call.utterances.filter((u) => u.slot === undefined || u.slot === 1 || u.slot === slot);
+    return chosen.length > 1 || call.utterances.length < 2 ? chosen : call.utterances.slice(0, 2);
+  }
+
   async function announce(call) {
     speakingNumber = call.number;
     highlight();
     showFlash();
-    if (announcer) announcer.textContent = call.utterances.map((u) => u.text).join(" ");
+    const utterances = toSpeak(call);
+    if (announcer) announcer.textContent = utterances.map((u) => u.text).join(" ");
     board.dataset.speaking = call.number;
     await playChime();
-    for (const utterance of call.utterances) await speak(utterance);
+    for (const utterance of utterances) await speak(utterance);
     await sleep(600);
     speakingNumber = null;
     delete board.dataset.speaking;
@@ -111,6 +146,7 @@
     // Forget ids the server no longer lists, so a board that runs for days does not grow.
     const listed = new Set(calls.map((call) => call.id));
     for (const id of announced) if (!listed.has(id)) announced.delete(id);
+    if (showing() > rotatingCount() + 1) board.dataset.showing = "2"; // fewer languages now
     highlight(); // the swap replaced the highlighted element
     run();
   });

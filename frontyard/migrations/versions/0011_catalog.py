@@ -1,7 +1,7 @@
 """catalog: the procedure catalog's versions per office, in the database
 
-Revision ID: 0009_catalog
-Revises: 0008
+Revision ID: 0011_catalog
+Revises: 0010_kiosk_settings
 Create Date: 2026-12-06 23:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from frontyard.database import UTCDateTime
 
-revision: str = '0009_catalog'
-down_revision: str | Sequence[str] | None = '0008'
+revision: str = '0011_catalog'
+down_revision: str | Sequence[str] | None = '0010_kiosk_settings'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
