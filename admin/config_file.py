@@ -39,6 +39,7 @@ from admin.config_shapes import (
 from counter.models import Office
 from frontyard import audit
 from frontyard.exceptions import DomainError, ValidationFailed
+from kiosk import catalog_config
 
 FORMAT = 1
 HEADER = ("# Frontyard configuration: offices, services, counters, staff's services, boards.\n"
@@ -76,6 +77,9 @@ SECTIONS: list[ConfigSection] = [
                   kiosk_setup.import_config),
     ConfigSection(hours_config.CONFIG_SECTION, hours_config.export_config,
                   hours_config.import_config),
+    # Last: the catalog is checked against the services and kiosk languages imported above.
+    ConfigSection(catalog_config.CONFIG_SECTION, catalog_config.export_config,
+                  catalog_config.import_config),
 ]
 
 OFFICE_KEYS: dict[str, type | tuple[type, ...]] = {"code": str, "names": dict, "address": str}

@@ -24,6 +24,7 @@ from frontyard.errors import ValidationFailed
 from frontyard.guards import current_user, require_role
 from frontyard.i18n import LANGUAGES
 from frontyard.templating import render
+from kiosk.catalog_serving import office_health
 
 MAX_FIELD = 256
 
@@ -67,10 +68,16 @@ async def _form_page(request: Request, template: str, read: Callable[[Session], 
 
 @require_role(Role.ADMIN)
 async def admin_home(request: Request) -> Response:
-    """The admin's home: the set-up walkthrough (admin.setup) and every admin page."""
-    steps = await run_in_threadpool(_in_session, request, setup.setup_steps)
+    """The admin's home: the set-up walkthrough (admin.setup), every admin page, and an alert
+    for each office whose kiosks do not serve the published catalog (it no longer matches the
+    services)."""
+    def read(session: Session) -> tuple[Any, list[tuple[Any, Any]]]:
+        return (setup.setup_steps(session),
+                office_health(session, office_domain.offices(session)))
+
+    steps, alerts = await run_in_threadpool(_in_session, request, read)
     return render(request, "admin/home.html",
-                  {"steps": steps, "next_step": setup.next_step(steps)})
+                  {"steps": steps, "next_step": setup.next_step(steps), "catalog_alerts": alerts})
 
 
 @require_role(Role.ADMIN)

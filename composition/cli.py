@@ -488,6 +488,10 @@ cli_boards.register(main)
 from composition import cli_hours  # noqa: E402
 
 cli_hours.register(main)
+# The catalog kept in the database: upload, download, versions, publish, rollback.
+from composition import cli_catalog  # noqa: E402
+
+cli_catalog.register(catalog)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,9 @@ def seed_structure(session: Session) -> Office:
         from kiosk.catalog import apply_section_names
 
         apply_section_names(session, office.code, catalog)
+        from kiosk.catalog_serving import served_catalog
+
+        served_catalog(session, office)  # the bundled file becomes version 1, published
     return office
 
 

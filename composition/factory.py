@@ -21,6 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import admin.board_pages
+import admin.catalog_edit_pages
+import admin.catalog_pages
+import admin.catalog_preview
 import admin.config_pages
 import admin.device_pages
 import admin.hours_pages
@@ -79,6 +82,9 @@ def _routes() -> list[Route | Mount]:
         *admin.board_pages.routes,
         *admin.kiosk_pages.routes,
         *admin.config_pages.routes,
+        *admin.catalog_pages.routes,
+        *admin.catalog_edit_pages.routes,
+        *admin.catalog_preview.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,

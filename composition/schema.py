@@ -12,6 +12,7 @@ import counter.hours
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
+import kiosk.catalog_versions
 import kiosk.models
 import kiosk.pre_entry  # noqa: F401
 from frontyard.branding import CityBranding, Logo  # noqa: F401

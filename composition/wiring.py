@@ -35,7 +35,7 @@ def procedure_labels(session: Session, office_id: int,
     if office is None:
         return {}
     try:
-        catalog = office_catalog(session, office)
+        catalog = office_catalog(session, office, seed=False)  # may be a read-only session
     except KioskUnavailable:  # no catalog: phones name the services instead
         return {}
     labels = {}

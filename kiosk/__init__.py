@@ -10,4 +10,7 @@ PUBLIC_MODULES = (
     "kiosk.entry",  # the details form's fields and values (details entered at home)
     "kiosk.pre_entry",  # details entered at home and their codes (the navigator)
     "kiosk.pre_entry_limits",  # their abuse limits
+    "kiosk.catalog_versions",  # the catalog's versions in the database (admin pages, CLI)
+    "kiosk.catalog_serving",  # which version an office's kiosk serves, and its checks
+    "kiosk.catalog_config",  # the catalog's section of the configuration file
 )

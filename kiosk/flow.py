@@ -11,8 +11,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
@@ -25,14 +23,8 @@ from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.qr import qr_data_url  # noqa: F401  (the ticket's QR code, from the core)
 from kiosk import offer
-from kiosk.catalog import (
-    Catalog,
-    CatalogError,
-    catalog_path,
-    load_catalog,
-    missing_translations,
-    service_codes_in_database,
-)
+from kiosk.catalog import Catalog, missing_translations
+from kiosk.catalog_serving import served_catalog
 from kiosk.details import Details
 from kiosk.guide import Answers, Guide, build_guide, parse_answers
 from kiosk.models import KioskSession
@@ -53,35 +45,24 @@ class KioskUnavailable(DomainError):
 # --- catalog ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _cached_catalog(path: str, mtime_ns: int, service_codes: frozenset[str],
-                    locales: tuple[str, ...]) -> Catalog:
-    """Parsing and checking the YAML takes a while: once per file version, service set and
-    required languages."""
-    return load_catalog(path, service_codes=service_codes, required_locales=locales)
-
-
 def catalog_locales(session: Session, office: Office) -> tuple[str, ...]:
     """The languages the office's catalog must be complete in: those its kiosk offers."""
     return offer.offered_languages(session, office.id)  # type: ignore[arg-type]
 
 
-def office_catalog(session: Session, office: Office,
-                   locales: Sequence[str] | None = None) -> Catalog:
-    """The checked catalog of an office, complete in `locales` (default: the languages its
-    kiosk offers); KioskUnavailable when it is missing or invalid."""
-    path = catalog_path(office.code)
-    try:
-        mtime = Path(path).stat().st_mtime_ns
-    except OSError:
-        raise KioskUnavailable(_("This office has no procedure guide yet.")) from None
-    codes = frozenset(service_codes_in_database(session, office.code))
-    required = tuple(locales) if locales is not None else catalog_locales(session, office)
-    try:
-        return _cached_catalog(str(path), mtime, codes, required)
-    except CatalogError:
-        raise KioskUnavailable(_("The procedure guide of this office has errors; "
-                                 "staff have been told.")) from None
+def office_catalog(session: Session, office: Office, locales: Sequence[str] | None = None, *,
+                   seed: bool = True) -> Catalog:
+    """The catalog an office's kiosk serves, complete in `locales` (default: the languages its
+    kiosk offers): its published version, or the last good one (`kiosk.catalog_serving`);
+    KioskUnavailable when it has none or none validates. `seed`: see `served_catalog`."""
+    served = served_catalog(session, office, seed=seed,
+                            locales=tuple(locales) if locales is not None else None)
+    if served.catalog is not None:
+        return served.catalog
+    if not served.has_versions:
+        raise KioskUnavailable(_("This office has no procedure guide yet."))
+    raise KioskUnavailable(_("The procedure guide of this office has errors; "
+                             "staff have been told."))
 
 
 def untranslated_languages(session: Session, office: Office,

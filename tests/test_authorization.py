@@ -106,6 +106,18 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/config": Access.ADMIN,
     "GET /admin/config.yaml": Access.ADMIN,
     "POST /admin/config/apply": Access.ADMIN,
+    # The procedure catalog's versions, edits and preview.
+    **{f"{method} /admin/offices/{{code}}/catalog{path}": Access.ADMIN
+       for method, path in [
+           ("GET", ""), ("POST", ""), ("POST", "/rollback"), ("GET", "/{number:int}"),
+           ("GET", "/{number:int}/download"), ("POST", "/{number:int}/publish"),
+           ("GET", "/visibility"), ("POST", "/visibility"), ("GET", "/procedures"),
+           ("GET", "/procedures/{procedure}"), ("POST", "/procedures/{procedure}"),
+           ("GET", "/{number:int}/preview"), ("GET", "/{number:int}/preview/events"),
+           ("POST", "/{number:int}/preview/events"), ("GET", "/{number:int}/preview/questions"),
+           ("POST", "/{number:int}/preview/questions"),
+           ("POST", "/{number:int}/preview/questions/reset"),
+           ("GET", "/{number:int}/preview/guide")]},
     "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
@@ -187,7 +199,7 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
                "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64,
-               "closure": "999999"}
+               "closure": "999999", "number:int": "1", "procedure": "no-such-procedure"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

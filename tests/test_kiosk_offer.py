@@ -5,6 +5,7 @@ the privacy notice is the city's own per language with the built-in text as fall
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from frontyard import branding, database
 from frontyard.errors import ValidationFailed
 from kiosk import flow, offer
 from kiosk.catalog import KIOSK_LOCALES, catalog_path
+from kiosk.catalog_versions import CatalogVersion
 from kiosk.models import KioskSession
 from tests.test_kiosk_routes import kiosk as kiosk  # fixtures, used by name
 from tests.test_kiosk_routes import office_id as office_id
@@ -39,12 +41,17 @@ def offered_codes(page: str) -> list[str]:
 
 
 @pytest.fixture
-def catalog_without_nepali(tmp_path, monkeypatch) -> Path:
-    """The seed catalog with every Nepali text taken out, as the office's catalog."""
+def catalog_without_nepali(tmp_path, engine, office_id) -> Path:  # type: ignore[no-untyped-def]
+    """The seed catalog with every Nepali text taken out, as the office's only catalog
+    version (rewritten in place: no earlier good version for the kiosk to fall back on)."""
     path = tmp_path / "main.yaml"
     text = catalog_path("main").read_text(encoding="utf-8")
-    path.write_text(re.sub(r"(?m)^\s+ne: .*\n", "", text), encoding="utf-8")
-    monkeypatch.setattr(flow, "catalog_path", lambda code: path)
+    text = re.sub(r"(?m)^\s+ne: .*\n", "", text)
+    path.write_text(text, encoding="utf-8")
+    with database.session_scope(engine) as session:
+        version = session.exec(select(CatalogVersion)).one()
+        version.yaml_text, version.sha256 = text, hashlib.sha256(text.encode()).hexdigest()
+        session.add(version)
     return path
 
 

@@ -1,7 +1,9 @@
 """The procedure catalog: life events, questions, rules, procedures, documents and forms.
 
-A catalog is data kept in a YAML file per office (`kiosk/catalogs/<office>.yaml`); every text
-in it is a map {locale: text}. `load_catalog` reads a file, checks it against the schema and
+A catalog is YAML data per office, kept in the database as versions (`kiosk.catalog_versions`;
+the bundled `kiosk/catalogs/<office>.yaml` only seeds a new install); every text in it is a
+map {locale: text}. `check_catalog_text` checks a text as `check_catalog` checks a file.
+`load_catalog` reads a file, checks it against the schema and
 its cross-references (ids, service codes, translations) and returns a `Catalog`, or raises a
 `CatalogError` listing every problem with the file, the YAML line and the place. Problems of
 structure and type come first (like a compiler's syntax errors); translations and references
@@ -17,14 +19,20 @@ localisation, `offices` the file's place and the office's services in the databa
 
 from __future__ import annotations
 
-from kiosk.catalog.checks import CatalogError, CheckResult, check_catalog, load_catalog
+from kiosk.catalog.checks import (
+    CatalogError,
+    CheckResult,
+    check_catalog,
+    check_catalog_text,
+    load_catalog,
+)
 from kiosk.catalog.offices import (
     CATALOG_DIR,
     apply_section_names,
     catalog_path,
     service_codes_in_database,
 )
-from kiosk.catalog.reading import Problem, format_place
+from kiosk.catalog.reading import Problem, format_place, read_yaml_text
 from kiosk.catalog.schema import (
     KIOSK_LOCALES,
     SEED_LOCALES,
@@ -69,11 +77,13 @@ __all__ = [
     "apply_section_names",
     "catalog_path",
     "check_catalog",
+    "check_catalog_text",
     "format_place",
     "iter_texts",
     "load_catalog",
     "localized",
     "localized_html",
     "missing_translations",
+    "read_yaml_text",
     "service_codes_in_database",
 ]

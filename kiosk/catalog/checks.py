@@ -18,7 +18,14 @@ from pydantic import ValidationError
 
 from frontyard import ruby
 from frontyard.i18n import BY_CODE, RUBY_LOCALES
-from kiosk.catalog.reading import Loc, Problem, format_place, line_of, read_yaml
+from kiosk.catalog.reading import (
+    Loc,
+    Problem,
+    format_place,
+    line_of,
+    read_yaml,
+    read_yaml_text,
+)
 from kiosk.catalog.schema import SEED_LOCALES, Catalog, Condition, Question
 from kiosk.catalog.texts import located_texts
 from kiosk.details import DETAIL_FIELDS
@@ -293,10 +300,23 @@ def check_catalog(path: str | Path, *, service_codes: Iterable[str],
     path = Path(path)
     label = str(path)
     data, lines, problems = read_yaml(path, label)
+    return _check_data(data, lines, problems, label, set(service_codes), tuple(required_locales))
+
+
+def check_catalog_text(text: str, *, service_codes: Iterable[str],
+                       required_locales: Iterable[str] = SEED_LOCALES,
+                       label: str = "catalog") -> CheckResult:
+    """Check a catalog held as text (an upload, a stored version) exactly as a file is."""
+    data, lines, problems = read_yaml_text(text, label)
+    return _check_data(data, lines, problems, label, set(service_codes), tuple(required_locales))
+
+
+def _check_data(data: Any, lines: Mapping[Loc, int], problems: list[Problem], label: str,
+                service_codes: set[str], required: tuple[str, ...]) -> CheckResult:
+    """The checks shared by files and texts, once the YAML is read."""
     result = CheckResult(label, None, problems)
     if not isinstance(data, dict):
         return result
-    required = tuple(required_locales)
     unknown_locales = [code for code in required if code not in BY_CODE]
     if unknown_locales:
         raise ValueError(f"unknown required locales: {unknown_locales}")
@@ -306,7 +326,7 @@ def check_catalog(path: str | Path, *, service_codes: Iterable[str],
         result.problems += _schema_problems(error, label, data, lines)
         result.problems.sort(key=lambda problem: problem.line or 0)
         return result
-    result.problems += _reference_problems(catalog, set(service_codes), required, label, lines)
+    result.problems += _reference_problems(catalog, service_codes, required, label, lines)
     result.problems.sort(key=lambda problem: problem.line or 0)
     if not result.problems:
         result.catalog = catalog

@@ -67,14 +67,43 @@ def line_of(lines: Mapping[Loc, int], loc: Loc) -> int | None:
     return None
 
 
+#: A catalog's YAML may not hold more nodes than this (the bundled one has about 20,000).
+MAX_NODES = 500_000
+
+
+def _shape_problem(text: str) -> tuple[int, str] | None:
+    """Refuse what would make composing the YAML explode: anchors and aliases (`&x`, `*x`:
+    a "billion laughs" file grows exponentially when walked) and absurd node counts."""
+    for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return (event.start_mark.line + 1,
+                    "anchors and aliases (& and *) are not allowed in a catalog")
+        if count > MAX_NODES:
+            return event.start_mark.line + 1, "the catalog is too large"
+    return None
+
+
 def read_yaml(path: Path, label: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
     """Parse a YAML file safely; returns the data, the line of each place, and problems."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return None, {}, [Problem(label, None, "", f"cannot read the file: {error}")]
+    return read_yaml_text(text, label)
+
+
+def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
+    """Parse a catalog's YAML text safely; returns the data, the line of each place, and
+    problems (no anchors or aliases, a mapping at the root)."""
+    if not text.strip():
+        return None, {}, [Problem(label, None, "", "the catalog is empty")]
+    if "\x00" in text:
+        return None, {}, [Problem(label, None, "", "the file is not text (it holds NUL bytes)")]
     loader = yaml.SafeLoader(text)
     try:
+        shape = _shape_problem(text)
+        if shape is not None:
+            return None, {}, [Problem(label, shape[0], "", shape[1])]
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
@@ -83,12 +112,17 @@ def read_yaml(path: Path, label: str) -> tuple[Any, dict[Loc, int], list[Problem
         return None, {}, [Problem(label, line, "", f"YAML syntax: {error.problem}")]
     except yaml.YAMLError as error:
         return None, {}, [Problem(label, None, "", f"YAML syntax: {error}")]
+    except RecursionError:
+        return None, {}, [Problem(label, None, "", "the YAML is nested too deeply")]
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
     duplicates: list[tuple[Loc, str]] = []
     if node is not None:
-        _walk_nodes(node, (), lines, duplicates)
+        try:
+            _walk_nodes(node, (), lines, duplicates)
+        except RecursionError:
+            return None, {}, [Problem(label, None, "", "the YAML is nested too deeply")]
     problems = [Problem(label, lines[loc], format_place(loc[:-1]), f"duplicate key '{key}'")
                 for loc, key in duplicates]
     if not isinstance(data, dict):

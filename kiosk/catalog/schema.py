@@ -136,6 +136,8 @@ class Procedure(_Model):
     deadline: Deadline | None = None
     forms: list[Id] = []
     online: OnlineAlternative | None = None
+    #: Hidden by the city (admin page): no life event leads to it, it stays known by id.
+    hidden: bool = False
 
 
 class LifeEvent(_Model):
@@ -148,6 +150,8 @@ class LifeEvent(_Model):
     #: Needed whatever the answers.
     procedures: list[Id] = []
     rules: list[Rule] = []
+    #: Hidden by the city (admin page): the kiosk does not offer it.
+    hidden: bool = False
 
 
 class Catalog(_Model):
