@@ -93,7 +93,7 @@ def issue_ticket(
     session: Session, *, office_id: int, service_codes: Sequence[str], locale: str = "ja",
     priority: bool = False, details: dict[str, Any] | None = None, device_id: int | None = None,
     procedure_codes: Sequence[str | None] | None = None, now: datetime | None = None,
-    rules: QueueRules = DEFAULT_RULES,
+    rules: QueueRules = DEFAULT_RULES, appointment_at: datetime | None = None,
 ) -> Visit:
     """Issue one ticket for a visit: one number for the whole stay, one task per procedure.
 
@@ -109,6 +109,8 @@ def issue_ticket(
         device_id: the kiosk that issued it, if any.
         procedure_codes: the procedure of each task, parallel to `service_codes`.
         now: the time of issue (aware); the number's day is its local day in `rules.tz`.
+        appointment_at: the booked time of a resident checking in (`counter.appointments`):
+            appointment-only services then issue a ticket too, and the event records it.
 
     Returns the new Visit (flushed, with its id, ticket_number and status_token). Its first
     task is waiting in its service's queue; the others are pending until their turn.
@@ -133,7 +135,8 @@ def issue_ticket(
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
         raise ValidationFailed(message, service_codes=message)
     for code in codes:
-        _check_queued(services[code])
+        if appointment_at is None or services[code].kind != ServiceKind.APPOINTMENT:
+            _check_queued(services[code])
     if not is_supported(locale):
         message = _("Unknown language: %(code)s") % {"code": locale[:16]}
         raise ValidationFailed(message, locale=message)
@@ -163,7 +166,8 @@ def issue_ticket(
     session.flush()
     _record(session, EventKind.ISSUED, now, office_id=office_id, visit=visit,
             service_id=first.id, ticket=visit.ticket_number, services=codes,
-            priority=priority, locale=locale, device_id=device_id)
+            priority=priority, locale=locale, device_id=device_id,
+            **({"appointment": appointment_at.isoformat()} if appointment_at else {}))
     _enqueue(session, tasks[0], visit, now, None)
     return visit
 
