@@ -439,6 +439,10 @@ from composition import cli_boards  # noqa: E402
 
 cli_boards.register(main)
 
+from composition import cli_appointments  # noqa: E402
+
+cli_appointments.register(main)
+
 
 if __name__ == "__main__":
     main()
