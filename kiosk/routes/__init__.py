@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from kiosk.routes.checkin import kiosk_checkin
 from kiosk.routes.journey import (
     kiosk_confirm,
     kiosk_details,
@@ -53,6 +54,7 @@ routes = [
     Route("/kiosk/confirm", kiosk_confirm, methods=["GET"], name="kiosk_confirm"),
     Route("/kiosk/ticket", kiosk_ticket, methods=["GET"], name="kiosk_ticket"),
     Route("/kiosk/ticket", kiosk_issue, methods=["POST"]),
+    Route("/kiosk/checkin", kiosk_checkin, methods=["GET", "POST"], name="kiosk_checkin"),
     Route("/forms/visit/{public_id}", visit_forms, methods=["GET"], name="visit_forms"),
     Route("/forms/visit/{public_id}/details/edit", visit_details_edit, methods=["GET"],
           name="visit_details_edit"),
