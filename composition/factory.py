@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.appointment_pages
 import admin.board_pages
 import admin.device_pages
 import admin.pages
@@ -71,6 +72,7 @@ def _routes() -> list[Route | Mount]:
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *admin.board_pages.routes,
+        *admin.appointment_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,
