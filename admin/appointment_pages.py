@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from admin import appointments
 from admin import services as service_domain
-from admin.pages import _field, _form_page, _office_and, _user_id
+from admin.pages import _form_page, _office_and, _user_id
 from frontyard.auth import Role
 from frontyard.guards import require_role
 

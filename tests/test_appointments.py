@@ -124,24 +124,24 @@ def test_open_bookings_per_contact_are_capped(engine, world):
 
 
 def test_move_and_cancel_free_the_old_place(engine, world):
-    make_bookable(engine, world.services["insurance"], "wed 09:00-10:00 30 1")
+    make_bookable(engine, world.services["insurance"], "wed 09:00-10:00 15 1")
     token, _ = _book(engine, world, at(9))
     with session_scope(engine) as session:
         bookings.move_booking(session, token, at(9, 30), RULES, now=NOW)
     _book(engine, world, at(9), contact="b@example.org")  # the old place is free again
-    with pytest.raises(bookings.SlotFull):
-        with session_scope(engine) as session:
-            other, _ = token, None
-            bookings.move_booking(session, _book(engine, world, at(9, 30),
-                                                 contact="c@example.org")[0], at(9), RULES,
-                                  now=NOW)
+    other, _ = _book(engine, world, at(9, 45), contact="c@example.org")
+    with pytest.raises(bookings.SlotFull), session_scope(engine) as session:
+        bookings.move_booking(session, other, at(9), RULES, now=NOW)  # 09:00 is full again
     with session_scope(engine) as session:
         bookings.cancel_booking(session, token, now=NOW)
     with session_scope(engine) as session:
-        assert session.exec(select(Booking).where(Booking.manage_token == other)).one().state \
-            == BookingState.CANCELLED
+        assert bookings.booking_for_token(session, token).state == BookingState.CANCELLED
+        assert bookings.booking_for_token(session, other).slot_start == at(9, 45)
         with pytest.raises(Conflict):
             bookings.cancel_booking(session, token, now=NOW)
+    with session_scope(engine) as session:
+        day = slots.day_slots(session, world.services["insurance"], NOW.date(), TZ)
+    assert [slot.taken for slot in day] == [1, 0, 0, 1]  # 09:30 is free after the cancel
 
 
 def test_ics_has_the_booked_instant(engine, world):

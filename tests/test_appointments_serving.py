@@ -52,8 +52,8 @@ def _number(session, task: Task) -> str:  # type: ignore[no-untyped-def]
 
 def _open(engine, world):  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
-        queue.open_counter(session, world.counters[0], world.staff[0], [world.services["insurance"]],
-                           now=at(9))
+        queue.open_counter(session, world.counters[0], world.staff[0],
+                           [world.services["insurance"]], now=at(9))
 
 
 def test_due_appointments_go_ahead_of_walk_ins_within_the_streak(engine, world):

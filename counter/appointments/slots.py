@@ -7,6 +7,7 @@ given start is one of them, and the text form of the hours the admin page and CL
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -90,8 +91,10 @@ def parse_hours(text: str) -> list[HoursRange]:
 
 
 def _bad(number: int, problem: str) -> None:
-    message = _("Booking hours, line %(line)d: %(problem)s.") % {"line": number,
-                                                                  "problem": problem}
+    """Refuse the hours: `number` is the bad line, or 0 when no single line is at fault."""
+    message = (_("Booking hours, line %(line)d: %(problem)s.") % {"line": number,
+                                                                   "problem": problem}
+               if number else _("Booking hours: %(problem)s.") % {"problem": problem})
     raise ValidationFailed(message, hours=message)
 
 
@@ -116,7 +119,7 @@ def _checked(number: int, weekday: int, start: str, end: str, slot: int,
 def _check_overlaps(ranges: list[HoursRange]) -> None:
     for weekday in range(7):
         day = sorted((r for r in ranges if r.weekday == weekday), key=lambda r: r.start)
-        for before, after in zip(day, day[1:], strict=False):
+        for before, after in itertools.pairwise(day):
             if _minutes(after.start) < _minutes(before.end):
                 _bad(0, _("two ranges overlap on %(day)s") % {"day": WEEKDAYS[weekday]})
 

@@ -41,7 +41,8 @@ async def kiosk_checkin(request: Request) -> Response:
     form = await read_form(request)
     code = str(form.get("code", ""))[:32] if form is not None else ""
     settings = request.app.state.settings
-    rules, queue_rules = BookingRules.from_settings(settings), queue.QueueRules.from_settings(settings)
+    rules = BookingRules.from_settings(settings)
+    queue_rules = queue.QueueRules.from_settings(settings)
     device = current_device(request)
 
     def lazily_mark_no_shows(session: Session) -> None:
