@@ -57,8 +57,9 @@ def check_in(session: Session, *, office_id: int, code: str, rules: BookingRules
         Booking.checkin_code == normalise_code(code), Booking.office_id == office_id)
         .with_for_update().execution_options(populate_existing=True)).first()
     if booking is None:
-        raise NotFound(_("This check-in code is not known here. Please check it, or ask "
-                         "at the information desk."), code=_("Unknown check-in code."))
+        message = _("This check-in code is not known here. Please check it, or ask at the "
+                    "information desk.")
+        raise NotFound(message, code=message)
     if booking.state == BookingState.CHECKED_IN:
         raise CheckInClosed(_("This booking has already been checked in."))
     if booking.state == BookingState.CANCELLED:
