@@ -33,6 +33,8 @@ import navigator.routes
 from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
+from counter.appointments import checkin
+from counter.appointments.booking import BookingRules
 from counter.retention import purge_personal_data
 from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
 from frontyard.auth import LoginThrottle
@@ -101,6 +103,11 @@ async def _purge_hourly(settings: Settings, engine: Engine,
         with database.session_scope(engine) as session:
             purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                 settings.tz)
+        with database.session_scope(engine) as session:
+            # Appointments: missed ones become no-shows; old names and contacts are erased.
+            now = database.utcnow()
+            checkin.mark_no_shows(session, BookingRules.from_settings(settings), now)
+            checkin.forget_old_contacts(session, now, settings.retention_hours)
 
     while True:
         try:

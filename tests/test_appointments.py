@@ -217,3 +217,14 @@ def test_appointment_only_services_issue_a_ticket_at_check_in(engine, world):
     make_bookable(engine, world.services["childcare"])
     _, code = _book(engine, world, at(10), code="childcare")
     assert _check_in(engine, world, code, at(9, 50))[1] == "C-001"
+
+
+def test_old_names_and_contacts_are_forgotten(engine, world):
+    make_bookable(engine, world.services["insurance"])
+    _book(engine, world, at(9))
+    with session_scope(engine) as session:
+        assert checkin.forget_old_contacts(session, at(9) + timedelta(hours=23), 24) == 0
+        assert checkin.forget_old_contacts(session, at(9) + timedelta(hours=25), 24) == 1
+    with session_scope(engine) as session:
+        row = session.exec(select(Booking)).one()
+    assert row.name == "" and row.contact == ""
