@@ -8,9 +8,11 @@ from datetime import timedelta
 from counter import queue
 from counter.appointments import booking as bookings
 from counter.appointments import checkin
-from counter.models import Task, Visit
-from frontyard.database import session_scope
+from counter.models import Service, Task, Visit
+from frontyard.database import session_scope, utcnow
 from tests.appointments_helpers import NOW, RULES, TZ, at, make_bookable
+from tests.screens_support import issue, open_counter
+from tests.screens_support import office as office  # a fixture, used by name
 
 QUEUE_RULES = queue.QueueRules(tz=TZ, priority_streak=2)
 
@@ -79,3 +81,39 @@ def test_without_bookings_the_order_is_unchanged(engine, world):
     _open(engine, world)
     walk_ins = [_walk_in(engine, world, at(9, 30) + timedelta(minutes=n)) for n in range(3)]
     assert _calls(engine, world, 3, at(10)) == walk_ins
+
+
+def test_the_waiting_list_marks_booked_tickets_and_orders_them_like_call_next(engine, world):
+    make_bookable(engine, world.services["insurance"], "wed 09:00-12:00 15 5")
+    walk_in = _walk_in(engine, world, at(9, 30))
+    booked = _booked(engine, world, at(10), at(9, 40), 0)
+    with session_scope(engine) as session:
+        early = queue.waiting_list(session, service_ids=[world.services["insurance"]],
+                                   now=at(9, 45))
+        due = queue.waiting_list(session, service_ids=[world.services["insurance"]],
+                                 now=at(10))
+    assert [(e.ticket_number, e.booked_at) for e in early] == [(walk_in, None), (booked, at(10))]
+    assert [e.ticket_number for e in due] == [booked, walk_in]
+
+
+
+def test_the_terminal_shows_the_booked_badge(app, staff_client, office, engine):
+    """A checked-in booked ticket carries a badge with its booked time on the terminal."""
+    make_bookable(engine, office.services["insurance"], "mon-sun 00:00-23:45 15 5")
+    start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=30)
+    start = start.replace(minute=start.minute - start.minute % 15)
+    with session_scope(engine) as session:
+        service = session.get(Service, office.services["insurance"])
+        code = bookings.book(session, service=service, start=start, name="R",
+                             contact="r@example.org", locale="en", rules=RULES,
+                             now=start - timedelta(hours=2)).checkin_code
+    with session_scope(engine) as session:
+        number = checkin.check_in(session, office_id=office.id, code=code, rules=RULES,
+                                  queue_rules=QUEUE_RULES)[1].ticket_number
+    walk_in = issue(app, office, ["insurance"])
+    open_counter(staff_client, office, "4", ["insurance"])
+    page = staff_client.get("/counter", headers={"Accept-Language": "en"}).text
+    local = start.astimezone(TZ).strftime("%H:%M").lstrip("0")
+    assert f'<th scope="row">{number} <span class="badge booked"' in page
+    assert "Booked for" in page and local.split(":")[1] in page
+    assert f'<th scope="row">{walk_in.number}</th>' in page or walk_in.number in page
