@@ -34,6 +34,7 @@ def _book(engine, world, start, contact="090-1234-5678", code="insurance"):  # t
 
 def test_parse_hours_expands_weekdays():
     ranges = slots.parse_hours("mon-fri 09:00-12:00 15 2\n\nsat 9:00-10:00 30 1")
+    assert slots.parse_hours("sun 23:00-24:00 30 1")[0].end == "24:00"
     assert len(ranges) == 6
     assert ranges[0] == slots.HoursRange(0, "09:00", "12:00", 15, 2)
     assert ranges[-1] == slots.HoursRange(5, "09:00", "10:00", 30, 1)
@@ -190,6 +191,8 @@ def test_check_in_too_late_marks_a_no_show(engine, world):
     _, code = _book(engine, world, at(10))
     with use_locale("en"), pytest.raises(checkin.CheckInClosed, match="closed at 10:15"):
         _check_in(engine, world, code, at(10, 16))
+    with session_scope(engine) as session:
+        assert checkin.mark_no_shows(session, RULES, now=at(10, 16)) == 1
     with session_scope(engine) as session:
         assert session.exec(select(Booking)).one().state == BookingState.NO_SHOW
 

@@ -99,7 +99,7 @@ def test_the_waiting_list_marks_booked_tickets_and_orders_them_like_call_next(en
 
 def test_the_terminal_shows_the_booked_badge(app, staff_client, office, engine):
     """A checked-in booked ticket carries a badge with its booked time on the terminal."""
-    make_bookable(engine, office.services["insurance"], "mon-sun 00:00-23:45 15 5")
+    make_bookable(engine, office.services["insurance"], "mon-sun 00:00-24:00 15 5")
     start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=30)
     start = start.replace(minute=start.minute - start.minute % 15)
     with session_scope(engine) as session:

@@ -103,7 +103,8 @@ def _checked(number: int, weekday: int, start: str, end: str, slot: int,
     try:
         begin, finish = _minutes(start), _minutes(end)
         time.fromisoformat(f"{int(start.split(':')[0]):02d}:{start.split(':')[1]}")
-        time.fromisoformat(f"{int(end.split(':')[0]):02d}:{end.split(':')[1]}")
+        if end != "24:00":  # a range may run to midnight
+            time.fromisoformat(f"{int(end.split(':')[0]):02d}:{end.split(':')[1]}")
     except ValueError:
         _bad(number, _("times are HH:MM between 00:00 and 23:59"))
     if begin >= finish:
