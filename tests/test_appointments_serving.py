@@ -117,3 +117,24 @@ def test_the_terminal_shows_the_booked_badge(app, staff_client, office, engine):
     assert f'<th scope="row">{number} <span class="badge booked"' in page
     assert "Booked for" in page and local.split(":")[1] in page
     assert f'<th scope="row">{walk_in.number}</th>' in page or walk_in.number in page
+
+
+def test_analytics_compare_appointments_and_walk_ins(engine, world):
+    from analytics.appointments import appointment_figures
+
+    make_bookable(engine, world.services["insurance"], "wed 09:00-12:00 15 5")
+    _open(engine, world)
+    walk_in = _walk_in(engine, world, at(9, 30))
+    _booked(engine, world, at(10), at(9, 50), 0)  # checked in 10 minutes early
+    with session_scope(engine) as session:
+        service = bookings.bookable_service(session, world.office_id, "insurance")
+        bookings.book(session, service=service, start=at(11), name="N", contact="n@example.org",
+                      locale="ja", rules=RULES, now=NOW)
+    with session_scope(engine) as session:
+        checkin.mark_no_shows(session, RULES, now=at(11, 30))
+    assert _calls(engine, world, 2, at(10, 5))[1] == walk_in  # the due booking went first
+    with session_scope(engine) as session:
+        figures = appointment_figures(session, world.office_id, at(0), at(23))
+    assert (figures.booked, figures.checked_in, figures.no_shows, figures.cancelled) == (2, 1, 1, 0)
+    assert figures.mean_arrival_minutes == -10
+    assert figures.mean_wait_booked == 15 and figures.mean_wait_walk_in == 35
