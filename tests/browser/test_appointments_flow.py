@@ -146,3 +146,27 @@ def test_book_move_check_in_and_be_called(browser, server):
             queue.start(session, task.id, staff_id)  # type: ignore[arg-type]
             queue.complete(session, task.id, staff_id)  # type: ignore[arg-type]
     assert called == [earlier, booked, later]
+
+
+def test_booking_pages_fit_a_phone_in_every_language(browser, server):
+    """No horizontal scrolling at 390 px on the booking and manage pages, in all twelve
+    languages; easy Japanese carries its readings."""
+    from frontyard import i18n
+
+    with database.session_scope(server.app.state.engine) as session:
+        now = database.utcnow()
+        start = (now + timedelta(days=1)).replace(hour=1, minute=0, second=0, microsecond=0)
+        service = session.get(Service, server.service_id)
+        token = bookings.book(session, service=service, start=start, name="C",  # type: ignore[arg-type]
+                              contact="c@example.org", locale="en",
+                              rules=bookings.BookingRules(tz=server.app.state.settings.tz),
+                              now=now).manage_token
+    context, phone = _new_page(browser, PHONE)
+    for language in i18n.LANGUAGES:
+        for path in ("/book/main/insurance", f"/booking/{token}"):
+            phone.goto(f"{server.url}/locale/{language.code}?next={path}")
+            assert phone.evaluate(NO_OVERFLOW), f"{path} overflows in {language.code}"
+            assert phone.locator("h1").count() == 1
+    phone.goto(f"{server.url}/locale/ja_easy?next=/booking/{token}")
+    assert_accessible(phone)
+    context.close()
