@@ -129,6 +129,7 @@ def test_book_move_check_in_and_be_called(browser, server):
     kiosk.click("form[action='/kiosk/checkin'] button[type=submit]")
     message = kiosk.locator("[data-checkin-message]").inner_text()
     assert "Check-in opens at" in message
+    assert_accessible(kiosk)
     kiosk_context.close()
 
     # A counter calls: the walk-in who came first, then the booked resident, then the later one.
