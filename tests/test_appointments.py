@@ -151,9 +151,10 @@ def test_ics_has_the_booked_instant(engine, world):
     with session_scope(engine) as session:
         booking = bookings.booking_for_token(session, token)
         text = booking_ics(booking, summary="Insurance", location="Test office",
-                           description="Code", now=NOW)
-    assert "DTSTART:20260401T001500Z" in text  # 09:15 in Tokyo
-    assert "DTEND:20260401T003000Z" in text and text.endswith("END:VCALENDAR\r\n")
+                           description="Code", now=NOW, tz=TZ)
+    assert "DTSTART;TZID=Asia/Tokyo:20260401T091500" in text  # 00:15 UTC
+    assert "DTEND;TZID=Asia/Tokyo:20260401T093000" in text
+    assert "TZOFFSETTO:+0900" in text and text.endswith("END:VCALENDAR\r\n")
 
 
 # --- check-in --------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_book_then_manage_move_and_cancel(client, engine, bookable):
     assert len(code) == 6
     assert len(_tomorrow_slots(client, bookable)) == 3  # the taken place is not offered
     ics = client.get(f"{link}/appointment.ics")
-    assert ics.headers["content-type"].startswith("text/calendar") and "DTSTART:" in ics.text
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert "DTSTART;TZID=Asia/Tokyo:" in ics.text
     moved = client.post(f"{link}/move", data={"slot": free[1]}, headers=EN,
                         follow_redirects=False)
     assert moved.status_code == 303

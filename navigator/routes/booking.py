@@ -242,7 +242,7 @@ async def calendar_file(request: Request) -> Response:
             booking, summary=i18n.translate_map(service.names) or service.code,
             location=(i18n.translate_map(office.names) + " " + office.address).strip(),
             description=_("Check-in code: %(code)s") % {"code": booking.checkin_code},
-            now=utcnow())
+            now=utcnow(), tz=request.app.state.settings.tz)
 
     text = await _run(request, read)
     return Response(text, media_type="text/calendar; charset=utf-8", headers={
