@@ -16,6 +16,7 @@ from starlette.routing import Route
 from admin import counters as counter_domain
 from admin import offices as office_domain
 from admin import services as service_domain
+from admin import setup
 from counter.models import ServiceKind
 from frontyard import database
 from frontyard.auth import Role, User
@@ -66,8 +67,10 @@ async def _form_page(request: Request, template: str, read: Callable[[Session], 
 
 @require_role(Role.ADMIN)
 async def admin_home(request: Request) -> Response:
-    """The admin's home: every admin page."""
-    return render(request, "admin/home.html")
+    """The admin's home: the set-up walkthrough (admin.setup) and every admin page."""
+    steps = await run_in_threadpool(_in_session, request, setup.setup_steps)
+    return render(request, "admin/home.html",
+                  {"steps": steps, "next_step": setup.next_step(steps)})
 
 
 @require_role(Role.ADMIN)

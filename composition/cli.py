@@ -71,7 +71,7 @@ def serve(host: str, port: int, workers: int, proxy_headers: bool) -> None:
     click.echo(f"Frontyard on {base}")
     for label, path in [("Kiosk", "/kiosk"), ("Staff terminal", "/counter"),
                         ("Call board", "/board"), ("Crowding (public)", "/crowding"),
-                        ("Analytics", "/analytics")]:
+                        ("Analytics", "/analytics"), ("Administration", "/admin")]:
         click.echo(f"  {label:<18} {base}{path}")
     uvicorn.run(
         "composition.asgi:app", host=host, port=port, workers=workers,
@@ -192,12 +192,26 @@ def _device_office(offices, code: str | None):  # type: ignore[no-untyped-def]
               help="Also play this many past days (weekdays) of history through the queue "
                    "engine, for the analytics.")
 @click.option("--seed", default=2026, show_default=True, help="Seed of the demo history.")
-def demo(days: int, seed: int) -> None:
-    """Seed demo offices, services, counters, users and devices (safe to run again)."""
-    from composition.demo import seed_demo
+@click.option("--force", is_flag=True,
+              help="Seed even a database that holds offices or accounts of a real city.")
+def demo(days: int, seed: int, force: bool) -> None:
+    """Seed demo offices, services, counters, users and devices (safe to run again).
+    Not for production: the demo accounts have known passwords."""
+    from composition.demo import not_the_demo, seed_demo
 
+    click.echo("Warning: the demo creates accounts with known passwords (admin, manager, "
+               "staff) and a demo city hall. It is for trying Frontyard out, never for "
+               "production: set up a real installation with `frontyard init`.", err=True)
     settings = load_settings()
     engine = migrated_engine(settings)
+    with database.read_session(engine) as session:
+        foreign = not_the_demo(session)
+    if foreign and not force:
+        click.echo(f"Refused: this database holds a city that is not the demo's "
+                   f"({'; '.join(foreign)}). The demo would add accounts with known "
+                   "passwords to it. Use a fresh database (FRONTYARD_DATA_DIR or "
+                   "FRONTYARD_DATABASE_URL), or --force if you really mean it.", err=True)
+        sys.exit(2)
     for line in seed_demo(engine, settings, days=days, seed=seed):
         click.echo(line)
 
@@ -289,6 +303,23 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
     return {code for code, *_ in SERVICES}
 
 
+def _offered_locales(office_code: str) -> tuple[str, ...]:
+    """The languages an office's kiosk offers: those its catalog must be complete in."""
+    from sqlmodel import select
+
+    from counter.models import Office
+    from kiosk.catalog import SEED_LOCALES
+    from kiosk.flow import catalog_locales
+
+    engine = migrated_engine(load_settings())
+    try:
+        with database.session_scope(engine) as session:
+            found = session.exec(select(Office).where(Office.code == office_code)).first()
+            return catalog_locales(session, found) if found else SEED_LOCALES
+    finally:
+        engine.dispose()
+
+
 @catalog.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--services", default=None,
@@ -301,15 +332,17 @@ def _catalog_services(services: str | None, from_database: bool, office: str) ->
 @click.option("--locales", default=None,
               help="Comma-separated locales every text must have, e.g. ja,ja_easy,en for a "
                    "catalog not translated yet; 'all' for every kiosk language "
-                   "(default: those the seed catalog requires, every kiosk language).")
+                   "(default: with --from-database the languages the office's kiosk offers, "
+                   "as the kiosk requires; else every kiosk language).")
 def catalog_check(file: Path, services: str | None, from_database: bool, office: str,
                   locales: str | None) -> None:
     """Check a catalog file: exit 0 with a summary, or 1 with one line per problem."""
     from frontyard.i18n import BY_CODE
     from kiosk.catalog import KIOSK_LOCALES, SEED_LOCALES, check_catalog, missing_translations
 
+    codes = _catalog_services(services, from_database, office)
     if locales is None:
-        required = SEED_LOCALES
+        required = _offered_locales(office) if from_database else SEED_LOCALES
     elif locales == "all":
         required = KIOSK_LOCALES
     else:
@@ -318,8 +351,7 @@ def catalog_check(file: Path, services: str | None, from_database: bool, office:
     if unknown:
         click.echo(f"Unknown locales: {', '.join(unknown)}.", err=True)
         sys.exit(2)
-    result = check_catalog(file, service_codes=_catalog_services(services, from_database, office),
-                           required_locales=required)
+    result = check_catalog(file, service_codes=codes, required_locales=required)
     if result.catalog is None:
         for problem in result.problems:
             click.echo(str(problem))
@@ -434,10 +466,24 @@ def catalog_names(file: Path, office: str) -> None:
 from composition import cli_structure  # noqa: E402
 
 cli_structure.register(main, user, lambda: migrated_engine(load_settings()))
+# An office's kiosk languages and texts, the city's name and logos.
+from composition import cli_kiosk  # noqa: E402
+
+cli_kiosk.register(main)
+
+# `frontyard init` (a new installation) and `frontyard config export / import`.
+from composition import cli_config, cli_init  # noqa: E402
+
+main.add_command(cli_init.init)
+cli_config.register(main, lambda: migrated_engine(load_settings()))
 
 from composition import cli_boards  # noqa: E402
 
 cli_boards.register(main)
+
+from composition import cli_hours  # noqa: E402
+
+cli_hours.register(main)
 
 from composition import cli_appointments  # noqa: E402
 

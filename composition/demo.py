@@ -19,6 +19,7 @@ from frontyard.settings import Settings
 
 DEMO_PASSWORDS = {"admin": "admin-demo-pass", "manager": "manager-demo-pass",
                   "staff": "staff-demo-pass"}
+DEMO_ROLES = {"admin": Role.ADMIN, "manager": Role.MANAGER, "staff": Role.STAFF}
 
 #: The office's name in every language a resident may choose (the crowding page and phones
 #: name it; a missing language would fall back to English).
@@ -50,6 +51,29 @@ COUNTERS: dict[str, list[str]] = {
     "6": ["childcare", "nursery"], "7": ["tax"],
     "8": ["school", "environment", "health_center"],
 }
+
+
+def not_the_demo(session: Session) -> list[str]:
+    """What in the database is not the demo's: offices other than its office, accounts other
+    than its three and its history's clerks (a demo name with another role or display name
+    counts too). Empty for a fresh database or one only the demo has seeded."""
+    found = []
+    offices = sorted(code for code in session.exec(select(Office.code))
+                     if code != OFFICE["code"])
+    if offices:
+        found.append("offices " + ", ".join(offices[:5]) + (" …" if len(offices) > 5 else ""))
+    demo_accounts = {name: (role, f"Demo {role.value}") for name, role in DEMO_ROLES.items()}
+    accounts = sorted(user.username for user in session.exec(select(User))
+                      if demo_accounts.get(user.username) != (user.role, user.display_name)
+                      and not _history_clerk(user))
+    if accounts:
+        found.append("accounts " + ", ".join(accounts[:5]) + (" …" if len(accounts) > 5 else ""))
+    return found
+
+
+def _history_clerk(user: User) -> bool:
+    """Whether the account is one of the demo history's clerks (they cannot sign in)."""
+    return user.username.startswith("demo-clerk-") and user.password_hash == "!"
 
 
 def _get_or_create(session: Session, model: type[Any], defaults: dict[str, Any],
@@ -180,8 +204,7 @@ def seed_demo(engine: Engine, settings: Settings, days: int = 0,
         office = seed_structure(session)
         office_code = office.code
         claim_timezone(session, settings.tz)
-        for name, role in [("admin", Role.ADMIN), ("manager", Role.MANAGER),
-                           ("staff", Role.STAFF)]:
+        for name, role in DEMO_ROLES.items():
             if session.exec(select(User).where(User.username == name)).first() is None:
                 create_user(session, name, DEMO_PASSWORDS[name], role,
                             display_name=f"Demo {role.value}")

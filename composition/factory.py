@@ -22,7 +22,10 @@ from starlette.staticfiles import StaticFiles
 
 import admin.appointment_pages
 import admin.board_pages
+import admin.config_pages
 import admin.device_pages
+import admin.hours_pages
+import admin.kiosk_pages
 import admin.pages
 import admin.routes
 import admin.user_pages
@@ -36,7 +39,7 @@ from composition import wiring
 from counter.appointments import checkin
 from counter.appointments.booking import BookingRules
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, account_pages, database, revocation, web
+from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -69,11 +72,15 @@ def _routes() -> list[Route | Mount]:
     return [
         *web.routes,
         *account_pages.routes,
+        *branding_routes.routes,
         *admin.routes.routes,
         *admin.pages.routes,
+        *admin.hours_pages.routes,
         *admin.user_pages.routes,
         *admin.device_pages.routes,
         *admin.board_pages.routes,
+        *admin.kiosk_pages.routes,
+        *admin.config_pages.routes,
         *admin.appointment_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,

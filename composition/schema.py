@@ -9,10 +9,13 @@ from sqlmodel import SQLModel
 import analytics.models  # noqa: F401
 import counter.appointments.models
 import counter.board_settings
+import counter.hours
 import counter.models  # noqa: F401
 import frontyard.audit
 import frontyard.auth  # noqa: F401
 import kiosk.models  # noqa: F401
+from frontyard.branding import CityBranding, Logo  # noqa: F401
+from kiosk.offer import KioskSettings  # noqa: F401
 
 
 def metadata() -> MetaData:

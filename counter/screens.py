@@ -221,7 +221,8 @@ class CrowdingAudience(OfficeScreen):
         """One message per language, from one reading of the office."""
         payloads: dict[Any, str] = {}
         with read_session(app.state.engine) as session:
-            crowding_views = read_per_office(session, audiences, views.crowding_view)
+            crowding_views = read_per_office(session, audiences, partial(
+                views.crowding_view, tz=app.state.settings.tz))
             for audience in audiences:
                 html = render_fragment(app, "counter/_crowding_live.html", audience.locale,
                                        crowding_context(crowding_views[audience.office_id]))

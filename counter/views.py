@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from counter import queue
+from counter import hours, queue
 from counter.models import (
     Counter,
     CounterService,
@@ -109,10 +109,15 @@ class CrowdingView:
     offices: list[Office]
     rows: list[CrowdingRow]
     calling: list[queue.CallEntry]
+    #: Whether the office is open now, and when it next opens.
+    status: hours.Status = hours.ALWAYS_OPEN
+    #: Each service's ticket status (by service id): a closed one shows "closed", not a wait.
+    service_status: dict[int, hours.Status] | None = None
 
 
-def crowding_view(session: Session, office_id: int | None, now: datetime) -> CrowdingView:
-    """How crowded each service of the office is now."""
+def crowding_view(session: Session, office_id: int | None, now: datetime,
+                  tz: tzinfo = queue.DEFAULT_TZ) -> CrowdingView:
+    """How crowded each service of the office is now, and whether it is open."""
     office = office_or_default(session, office_id)
     rows = [
         CrowdingRow(service=overview.service, waiting=overview.waiting,
@@ -124,7 +129,10 @@ def crowding_view(session: Session, office_id: int | None, now: datetime) -> Cro
     ]
     offices = list(session.exec(select(Office).order_by(col(Office.id))).all())
     return CrowdingView(office=office, offices=offices, rows=rows,
-                        calling=queue.current_calls(session, office.id))  # type: ignore[arg-type]
+                        calling=queue.current_calls(session, office.id),  # type: ignore[arg-type]
+                        status=hours.office_status(session, office.id, now, tz),  # type: ignore[arg-type]
+                        service_status=hours.ticket_status(
+                            session, [row.service for row in rows], now, tz))
 
 
 # ---------------------------------------------------------------------------------------------

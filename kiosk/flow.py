@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,19 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from counter import queue
-from counter.models import Office, Visit
+from counter import hours, queue
+from counter.models import Office, Service, Visit
 from frontyard.database import utcnow
 from frontyard.exceptions import Conflict, DomainError, ValidationFailed
 from frontyard.i18n import gettext as _
 from frontyard.qr import qr_data_url  # noqa: F401  (the ticket's QR code, from the core)
+from kiosk import offer
 from kiosk.catalog import (
-    KIOSK_LOCALES,
     Catalog,
     CatalogError,
     catalog_path,
     load_catalog,
+    missing_translations,
     service_codes_in_database,
 )
 from kiosk.details import Details
@@ -53,24 +54,46 @@ class KioskUnavailable(DomainError):
 
 
 @lru_cache(maxsize=8)
-def _cached_catalog(path: str, mtime_ns: int, service_codes: frozenset[str]) -> Catalog:
-    """Parsing and checking the YAML takes a while: once per file version and service set."""
-    return load_catalog(path, service_codes=service_codes)
+def _cached_catalog(path: str, mtime_ns: int, service_codes: frozenset[str],
+                    locales: tuple[str, ...]) -> Catalog:
+    """Parsing and checking the YAML takes a while: once per file version, service set and
+    required languages."""
+    return load_catalog(path, service_codes=service_codes, required_locales=locales)
 
 
-def office_catalog(session: Session, office: Office) -> Catalog:
-    """The checked catalog of an office; KioskUnavailable when it is missing or invalid."""
+def catalog_locales(session: Session, office: Office) -> tuple[str, ...]:
+    """The languages the office's catalog must be complete in: those its kiosk offers."""
+    return offer.offered_languages(session, office.id)  # type: ignore[arg-type]
+
+
+def office_catalog(session: Session, office: Office,
+                   locales: Sequence[str] | None = None) -> Catalog:
+    """The checked catalog of an office, complete in `locales` (default: the languages its
+    kiosk offers); KioskUnavailable when it is missing or invalid."""
     path = catalog_path(office.code)
     try:
         mtime = Path(path).stat().st_mtime_ns
     except OSError:
         raise KioskUnavailable(_("This office has no procedure guide yet.")) from None
     codes = frozenset(service_codes_in_database(session, office.code))
+    required = tuple(locales) if locales is not None else catalog_locales(session, office)
     try:
-        return _cached_catalog(str(path), mtime, codes)
+        return _cached_catalog(str(path), mtime, codes, required)
     except CatalogError:
         raise KioskUnavailable(_("The procedure guide of this office has errors; "
                                  "staff have been told.")) from None
+
+
+def untranslated_languages(session: Session, office: Office,
+                           locales: Sequence[str]) -> list[str]:
+    """Of `locales`, those the office's catalog lacks texts in: offering them would stop the
+    kiosk. None of them when the office has no usable catalog (the kiosk says so itself)."""
+    try:
+        catalog = office_catalog(session, office, (offer.ALWAYS,))
+    except KioskUnavailable:
+        return []
+    gaps = missing_translations(catalog, locales)
+    return [code for code in locales if code in gaps]
 
 
 def kiosk_office(session: Session, office_id: int | None) -> Office:
@@ -85,12 +108,18 @@ def kiosk_office(session: Session, office_id: int | None) -> Office:
 # --- the kiosk session -----------------------------------------------------------------------
 
 
+def _check_offered(session: Session, office_id: int, locale: str) -> None:
+    """Refuse a language this office's kiosk does not offer."""
+    if locale not in offer.offered_languages(session, office_id):
+        message = _("This kiosk does not offer that language. Choose one of the languages "
+                    "on the screen.")
+        raise ValidationFailed(message, locale=message)
+
+
 def start_session(session: Session, *, office_id: int, device_id: int | None, locale: str,
                   now: datetime | None = None) -> KioskSession:
     """A fresh session in the chosen language (and a good moment to drop stale ones)."""
-    if locale not in KIOSK_LOCALES:
-        raise ValidationFailed(_("Choose one of the languages."),
-                               locale=_("Choose one of the languages."))
+    _check_offered(session, office_id, locale)
     now = now or utcnow()
     purge_stale(session, now)
     kiosk_session = KioskSession(id=secrets.token_urlsafe(SESSION_ID_BYTES), office_id=office_id,
@@ -141,9 +170,7 @@ def _save(session: Session, kiosk_session: KioskSession, **state: Any) -> None:
 
 def change_locale(session: Session, kiosk_session: KioskSession, locale: str) -> None:
     """Switch language mid-way, keeping the choices made so far."""
-    if locale not in KIOSK_LOCALES:
-        raise ValidationFailed(_("Choose one of the languages."),
-                               locale=_("Choose one of the languages."))
+    _check_offered(session, kiosk_session.office_id, locale)
     kiosk_session.locale = locale
     _save(session, kiosk_session)
 
@@ -232,10 +259,15 @@ def issue_visit(session: Session, kiosk_session: KioskSession, catalog: Catalog,
     if guide is None or not guide.complete or not guide.steps:
         raise Conflict(_("Answer the questions first; then the ticket can be issued."))
     details = kiosk_session.details if with_details else None
+    closed = closed_services(session, kiosk_session.office_id,
+                             [step.service for step in guide.steps], now or utcnow(), rules.tz)
+    # A procedure whose service takes no tickets now is left out (the guide said so); with
+    # none left, the engine refuses with the office's or the first service's next opening.
+    steps = [step for step in guide.steps if step.service not in closed] or guide.steps
     visit = queue.issue_ticket(
         session, office_id=kiosk_session.office_id,
-        service_codes=[step.service for step in guide.steps],
-        procedure_codes=[step.procedure.id for step in guide.steps],
+        service_codes=[step.service for step in steps],
+        procedure_codes=[step.procedure.id for step in steps],
         locale=kiosk_session.locale, details=details or None,
         device_id=kiosk_session.device_id, rules=rules, now=now)
     kiosk_session.details = None
@@ -243,6 +275,16 @@ def issue_visit(session: Session, kiosk_session: KioskSession, catalog: Catalog,
     _save(session, kiosk_session)
     session.flush()
     return visit
+
+
+def closed_services(session: Session, office_id: int, codes: Sequence[str], now: datetime,
+                    tz: tzinfo) -> dict[str, hours.Status]:
+    """The services among `codes` that issue no ticket now, with when they next do."""
+    services = session.exec(select(Service).where(Service.office_id == office_id,
+                                                  col(Service.code).in_(list(codes)))).all()
+    status = hours.ticket_status(session, services, now, tz)
+    return {service.code: status[service.id] for service in services  # type: ignore[index]
+            if not status[service.id].open}  # type: ignore[index]
 
 
 # --- the ticket's QR code --------------------------------------------------------------------

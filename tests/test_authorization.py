@@ -73,6 +73,23 @@ EXPECTED: dict[str, Access] = {
                     "/admin/offices/{code}/services/{service}",
                     "/admin/offices/{code}/counters/{number}", "/admin/staff/{username}")
        for method in ("GET", "POST")},
+    # The city's name and logo, an office's kiosk and own logo.
+    "GET /admin/branding": Access.ADMIN,
+    "POST /admin/branding": Access.ADMIN,
+    "POST /admin/branding/logo": Access.ADMIN,
+    "POST /admin/branding/logo/remove": Access.ADMIN,
+    "GET /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/kiosk": Access.ADMIN,
+    "POST /admin/offices/{code}/logo": Access.ADMIN,
+    "POST /admin/offices/{code}/logo/remove": Access.ADMIN,
+    # Logos are public pictures (no personal data), addressed by their content.
+    "GET /branding/logos/{digest}": Access.PUBLIC,
+    # Opening hours, closures, services' hours and cut-offs.
+    **{f"{method} {path}": Access.ADMIN
+       for path in ("/admin/offices/{code}/hours", "/admin/offices/{code}/closures",
+                    "/admin/offices/{code}/services/{service}/hours")
+       for method in ("GET", "POST")},
+    "POST /admin/offices/{code}/closures/{closure}/remove": Access.ADMIN,
     "GET /admin/users": Access.ADMIN,
     "POST /admin/users": Access.ADMIN,
     "GET /admin/users/{user_id:int}": Access.ADMIN,
@@ -84,10 +101,16 @@ EXPECTED: dict[str, Access] = {
     "POST /admin/devices": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/revoke": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/repair": Access.ADMIN,
+    # The set-up as a file: download, preview, apply.
+    "GET /admin/config": Access.ADMIN,
+    "POST /admin/config": Access.ADMIN,
+    "GET /admin/config.yaml": Access.ADMIN,
+    "POST /admin/config/apply": Access.ADMIN,
     "GET /admin/devices/{device_id:int}/board": Access.ADMIN,
     "POST /admin/devices/{device_id:int}/board": Access.ADMIN,
     "GET /kiosk": Access.KIOSK,
     "POST /kiosk/start": Access.KIOSK,
+    "GET /kiosk/closed": Access.KIOSK,
     "POST /kiosk/display": Access.KIOSK,
     "POST /kiosk/reset": Access.KIOSK,
     "GET /kiosk/events": Access.KIOSK,
@@ -115,6 +138,11 @@ EXPECTED: dict[str, Access] = {
     "GET /board": Access.BOARD,
     "GET /crowding": Access.PUBLIC,
     "GET /status/{token}": Access.PUBLIC,
+    # The procedure navigator: residents' phones, no sign-in, answers in the address.
+    "GET /navigator": Access.PUBLIC,
+    "GET /navigator/{office}": Access.PUBLIC,
+    "GET /navigator/{office}/questions": Access.PUBLIC,
+    "GET /navigator/{office}/procedures": Access.PUBLIC,
     "WS /ws/counter": Access.STAFF,
     "WS /ws/board": Access.BOARD,
     "WS /ws/crowding": Access.PUBLIC,
@@ -148,7 +176,8 @@ PATH_VALUES = {"code": "xx", "token": "no-such-ticket-token-000000000000", "task
                "action": "call", "path": "css/frontyard.css", "public_id": "no-such-visit",
                "user_id:int": "999999", "device_id:int": "999999",
                "form_id": "no-such-form", "file": "no-such-export.csv",
-               "service": "new", "number": "new", "username": "nobody"}
+               "service": "new", "number": "new", "username": "nobody", "digest": "0" * 64,
+               "closure": "999999"}
 
 
 def _walk(routes: list[BaseRoute], prefix: str = "") -> Iterator[str]:

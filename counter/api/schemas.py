@@ -48,6 +48,9 @@ class TicketRequest(ApiModel):
     details: dict[str, Any] | None = Field(
         default=None, max_length=50,
         description="Personal details given once (stored apart, purged after the visit).")
+    outside_hours: bool = Field(
+        default=False, description="Issue although the office is closed or a service is past "
+        "its ticket cut-off (a resident let in at closing): signed-in staff only, audited.")
 
     @field_validator("locale")
     @classmethod

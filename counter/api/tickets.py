@@ -22,9 +22,9 @@ from counter.api.plumbing import (
 )
 from counter.api.schemas import IssuedTask, TicketIssued, TicketRequest, TicketStatus
 from counter.models import Service
-from frontyard import i18n
-from frontyard.errors import NotFound, ValidationFailed
-from frontyard.guards import current_device
+from frontyard import audit, i18n
+from frontyard.errors import NotAllowed, NotFound, ValidationFailed
+from frontyard.guards import current_device, current_user
 from frontyard.i18n import gettext as _
 from frontyard.logs import hide_segment_after
 from frontyard.ratelimit import (
@@ -44,9 +44,12 @@ hide_segment_after(TICKET_PREFIX)
 
 @operation("POST", "/tickets", summary="Issue a ticket (kiosk device token)",
            response=TicketIssued, body=TicketRequest, status=201, auth="kiosk",
-           errors=(400, 401, 403, 404, 413, 422, 429), tag="tickets")
+           errors=(400, 401, 403, 404, 409, 413, 422, 429), tag="tickets")
 async def issue_ticket(request: Request) -> Response:
     """A kiosk (Authorization: Bearer <device token>) or staff member issues a ticket.
+
+    Outside opening hours, or past a service's ticket cut-off, 409 with the next opening
+    (`fields.next_opening`); a signed-in staff member may issue anyway with `outside_hours`.
 
     Each kiosk (or staff member) may issue `FRONTYARD_TICKET_RATE_LIMIT` tickets per window;
     past it, 429 with Retry-After.
@@ -54,6 +57,10 @@ async def issue_ticket(request: Request) -> Response:
     body = await parse_body(request, TicketRequest)
     limit_ticket_issuing(request)
     device = current_device(request)
+    user = current_user(request)
+    if body.outside_hours and (device is not None or user is None):
+        raise NotAllowed(_("Only a signed-in staff member may issue a ticket outside opening "
+                           "hours."))
     engine_rules = rules(request)
     base_url = request.app.state.settings.base_url.rstrip("/")
 
@@ -72,7 +79,11 @@ async def issue_ticket(request: Request) -> Response:
             session, office_id=office_id, service_codes=body.services, locale=body.locale,
             priority=body.priority, details=body.details,
             device_id=device.id if device is not None else None,
-            procedure_codes=body.procedures, rules=engine_rules)
+            procedure_codes=body.procedures, rules=engine_rules,
+            outside_hours=body.outside_hours)
+        if body.outside_hours:
+            audit.record(session, user.id if user else None, "ticket_outside_hours", visit.id,
+                         office_id=office_id, ticket=visit.ticket_number)
         progress = queue.visit_progress(session, visit)
         with i18n.use_locale(visit.locale):
             tasks = [IssuedTask(service=service.code, state=task.state,

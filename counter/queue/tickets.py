@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from counter import hours
 from counter.models import (
     EventKind,
     Office,
@@ -93,7 +94,8 @@ def issue_ticket(
     session: Session, *, office_id: int, service_codes: Sequence[str], locale: str = "ja",
     priority: bool = False, details: dict[str, Any] | None = None, device_id: int | None = None,
     procedure_codes: Sequence[str | None] | None = None, now: datetime | None = None,
-    rules: QueueRules = DEFAULT_RULES, appointment_at: datetime | None = None,
+    rules: QueueRules = DEFAULT_RULES, outside_hours: bool = False,
+    appointment_at: datetime | None = None,
 ) -> Visit:
     """Issue one ticket for a visit: one number for the whole stay, one task per procedure.
 
@@ -109,14 +111,19 @@ def issue_ticket(
         device_id: the kiosk that issued it, if any.
         procedure_codes: the procedure of each task, parallel to `service_codes`.
         now: the time of issue (aware); the number's day is its local day in `rules.tz`.
+        outside_hours: issue even though the office is closed or a service is past its
+            cut-off (a staff member letting a resident in at closing); kiosks never may.
         appointment_at: the booked time of a resident checking in (`counter.appointments`):
-            appointment-only services then issue a ticket too, and the event records it.
+            appointment-only services then issue a ticket too, the opening hours are not
+            checked (the booking hours are the admin's), and the event records it.
 
     Returns the new Visit (flushed, with its id, ticket_number and status_token). Its first
     task is waiting in its service's queue; the others are pending until their turn.
 
     Raises NotFound for an unknown office and ValidationFailed for unknown or inactive
-    services, an unknown locale or a `procedure_codes` list of the wrong length.
+    services, an unknown locale or a `procedure_codes` list of the wrong length, and
+    `hours.OutsideHours` (409, with the next opening) when the office is closed or a service
+    is not issuing tickets now (counter/hours.py).
     """
     now = _now(now)
     if session.get(Office, office_id) is None:
@@ -137,6 +144,9 @@ def issue_ticket(
     for code in codes:
         if appointment_at is None or services[code].kind != ServiceKind.APPOINTMENT:
             _check_queued(services[code])
+    if not outside_hours and appointment_at is None:
+        hours.check_tickets(session, office_id, [services[code] for code in dict.fromkeys(codes)],
+                            now, rules.tz)
     if not is_supported(locale):
         message = _("Unknown language: %(code)s") % {"code": locale[:16]}
         raise ValidationFailed(message, locale=message)

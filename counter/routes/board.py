@@ -24,7 +24,7 @@ from counter.board_settings import (
 from counter.board_view import BoardView, board_view
 from counter.routes.common import REFUSED, _fanout, _in_thread, _int, _office_or_refuse
 from counter.screens import BoardAudience
-from frontyard import i18n
+from frontyard import branding, i18n
 from frontyard.auth import DeviceKind
 from frontyard.database import utcnow
 from frontyard.guards import current_device, current_user, require_device
@@ -52,6 +52,17 @@ def _board_config(connection: HTTPConnection, session: Session, office_id: int) 
     return BoardConfig(languages=languages_from_query(connection.query_params.get("lang")))
 
 
+def _city_name(names: dict[str, str], rotating: list[str]) -> list[tuple[str, str]]:
+    """The city's name in Japanese and the board's rotating languages (once if the same)."""
+    pairs: list[tuple[str, str]] = []
+    for code in screens.board_languages(rotating) if names else ():
+        with i18n.use_locale(code):
+            text = i18n.translate_map(names)
+        if text and str(text) not in {str(shown) for _, shown in pairs}:
+            pairs.append((i18n.BY_CODE[code].html_lang, text))
+    return pairs
+
+
 @require_device(DeviceKind.BOARD)
 async def call_board(request: Request) -> Response:
     """The lobby's call board; `?lang=` sets the languages after Japanese (English by default)
@@ -60,14 +71,16 @@ async def call_board(request: Request) -> Response:
 
     tz = request.app.state.settings.tz
 
-    def read(session: Session) -> tuple[BoardView, BoardConfig]:
+    def read(session: Session) -> tuple[BoardView, BoardConfig, branding.Brand]:
         office = views.office_or_default(session, office_id)
         config = _board_config(request, session, office.id)  # type: ignore[arg-type]
         view = board_view(session, office.id, utcnow(), tz)  # type: ignore[arg-type]
-        return for_board(view, config.shows), config
+        return for_board(view, config.shows), config, branding.brand_of(session, office.id)
 
-    view, config = await _in_thread(request, read)
+    view, config, brand = await _in_thread(request, read)
     context = screens.board_context(view, config.languages)
+    context["brand"] = brand
+    context["city_name"] = _city_name(brand.names, list(config.languages)[:1])
     lang = ",".join(config.languages) or screens.JAPANESE
     context["socket_url"] = f"/ws/board?office={view.office.id}&lang={lang}"
     context["seen_calls"] = json.dumps(

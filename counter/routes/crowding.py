@@ -18,7 +18,8 @@ from frontyard.templating import render
 async def crowding(request: Request) -> Response:
     """The public page: how crowded each service is now (`?office=` picks a branch)."""
     office_id = _int(request.query_params.get("office"))
-    view = await _in_thread(request, lambda s: views.crowding_view(s, office_id, utcnow()))
+    tz = request.app.state.settings.tz
+    view = await _in_thread(request, lambda s: views.crowding_view(s, office_id, utcnow(), tz))
     context = screens.crowding_context(view)
     context["socket_url"] = f"/ws/crowding?office={view.office.id}"
     return render(request, "counter/crowding.html", context)

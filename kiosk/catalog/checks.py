@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -39,6 +40,18 @@ def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> str | No
     if missing:
         return f"missing translation for {', '.join(missing)}"
     return None
+
+
+def is_web_address(url: str) -> bool:
+    """Whether a catalog link is an absolute http(s) address with a host and no spaces (not
+    javascript:, not a relative path: residents open it from the navigator as it is)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unbalanced IPv6 bracket, a bad port
+        return False
+    return (parts.scheme in {"http", "https"} and bool(host)
+            and not any(char.isspace() for char in url))
 
 
 class CatalogError(Exception):
@@ -232,6 +245,9 @@ def _reference_problems(catalog: Catalog, service_codes: set[str], required: tup
         yield from _references(procedure.documents, "documents", catalog, (*loc, "documents"),
                                label, lines)
         yield from _references(procedure.forms, "forms", catalog, (*loc, "forms"), label, lines)
+        if procedure.online is not None and not is_web_address(procedure.online.url):
+            yield at((*loc, "online", "url"), "an online alternative's url must be an http:// or "
+                                               "https:// address")
         deadline = procedure.deadline
         if deadline is not None and deadline.days is not None and deadline.months is not None:
             yield at((*loc, "deadline"), "give either days or months, not both")

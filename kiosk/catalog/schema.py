@@ -112,6 +112,17 @@ class Deadline(_Model):
     months: int | None = Field(default=None, gt=0)
 
 
+class OnlineAlternative(_Model):
+    """Where a procedure can be done online instead of at the counter (マイナポータル,
+    ぴったりサービス, the city's e-form), and what the resident needs for it."""
+
+    #: An http(s) address (checked), opened on the resident's own phone, never on the kiosk.
+    url: str = Field(min_length=1, max_length=2000)
+    name: Text
+    #: What doing it online needs, e.g. "a My Number card and its PIN".
+    condition: Text | None = None
+
+
 class Procedure(_Model):
     """One procedure, done at the counter of its service."""
 
@@ -124,6 +135,7 @@ class Procedure(_Model):
     duration_minutes: int = Field(gt=0, le=480)
     deadline: Deadline | None = None
     forms: list[Id] = []
+    online: OnlineAlternative | None = None
 
 
 class LifeEvent(_Model):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from kiosk.routes.checkin import kiosk_checkin
+from kiosk.routes.closed import kiosk_closed
 from kiosk.routes.journey import (
     kiosk_confirm,
     kiosk_details,
@@ -40,6 +41,7 @@ __all__ = ["routes"]
 routes = [
     Route("/kiosk", kiosk_start, methods=["GET"], name="kiosk_start"),
     Route("/kiosk/start", kiosk_begin, methods=["POST"], name="kiosk_begin"),
+    Route("/kiosk/closed", kiosk_closed, methods=["GET"], name="kiosk_closed"),
     Route("/kiosk/display", kiosk_display, methods=["POST"], name="kiosk_display"),
     Route("/kiosk/reset", kiosk_reset, methods=["POST"], name="kiosk_reset"),
     Route("/kiosk/events", kiosk_events, methods=["GET"], name="kiosk_events"),

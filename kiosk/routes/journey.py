@@ -14,17 +14,18 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from counter import queue
+from counter import hours, queue
 from counter.models import Office, Service, Visit
 from counter.topics import topic_of
 from frontyard import i18n, realtime
 from frontyard.auth import DeviceKind
+from frontyard.database import utcnow
 from frontyard.errors import NotFound, ValidationFailed
 from frontyard.guards import require_device
 from frontyard.i18n import gettext as _
 from frontyard.ratelimit import limit_ticket_issuing
 from frontyard.transactions import in_transaction
-from kiosk import entry, flow
+from kiosk import entry, flow, offer
 from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS, DetailsSource, ManualEntry, validate_details
 from kiosk.guide import Guide
@@ -44,6 +45,8 @@ class Flow:
     #: Each service's name by code: residents see one name per service and language, the
     #: one phones, boards and terminals show (the catalog's section name only seeds it).
     service_names: dict[str, dict[str, str]]
+    #: The office's kiosk settings (its privacy notice).
+    settings: offer.KioskSettings
 
 
 def _load_flow(session: Session, request: Request, *, for_update: bool = False) -> Flow | None:
@@ -55,7 +58,8 @@ def _load_flow(session: Session, request: Request, *, for_update: bool = False) 
     catalog = flow.office_catalog(session, office)
     names = dict(session.exec(select(Service.code, Service.names)
                               .where(Service.office_id == office.id)).all())
-    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session), names)
+    return Flow(office, catalog, kiosk_session, flow.guide_for(catalog, kiosk_session), names,
+                offer.settings_of(session, office.id))  # type: ignore[arg-type]
 
 
 def _misplaced(state: Flow | None, step: str) -> str | None:
@@ -210,7 +214,11 @@ async def kiosk_guide(request: Request) -> Response:
     state, elsewhere = await load(request, "guide")
     if elsewhere or state is None or state.guide is None:
         return go(elsewhere or "/kiosk")
+    codes = [step.service for step in state.guide.steps]
+    closed = await in_transaction(request, lambda session: flow.closed_services(
+        session, state.office.id, codes, utcnow(), request.app.state.settings.tz))  # type: ignore[arg-type]
     return kiosk_page(request, "kiosk/guide.html", {
+        "closed_services": closed,
         "guide": state.guide, "office": state.office, "today": city_today(request),
         "service_names": state.service_names,
         "has_details": state.kiosk.details is not None,
@@ -302,7 +310,8 @@ def _confirm_page(request: Request, state: Flow, error: str | None = None) -> Re
         "members": details.household_members if details else (),
         "member_labels": {name: FIELD_LABELS.get(name) for name in MEMBER_FIELDS},
         "show": lambda name, value: entry.display_value(name, value, language),
-        "retention_hours": request.app.state.settings.retention_hours, "error": error},
+        "retention_hours": request.app.state.settings.retention_hours, "error": error,
+        "privacy": offer.privacy_notice(state.settings, state.kiosk.locale)},
         status_code=422 if error else 200)
 
 
@@ -326,7 +335,7 @@ async def kiosk_issue(request: Request) -> Response:
     hub = request.app.state.hub
     rules = queue.QueueRules.from_settings(request.app.state.settings)
 
-    def work(session: Session) -> tuple[Flow | None, str | None]:
+    def work(session: Session) -> tuple[Flow | None, str | hours.OutsideHours | None]:
         state = _load_flow(session, request, for_update=True)
         if state is None or _misplaced(state, "confirm"):
             return state, None
@@ -335,8 +344,11 @@ async def kiosk_issue(request: Request) -> Response:
         # Counted only when a ticket is really about to be issued (a double tap is not);
         # a refusal rolls the transaction back and shows the 429 page with Retry-After.
         limit_ticket_issuing(request)
-        visit = flow.issue_visit(session, state.kiosk, state.catalog,
-                                 with_details=not without_details, rules=rules)
+        try:
+            visit = flow.issue_visit(session, state.kiosk, state.catalog,
+                                     with_details=not without_details, rules=rules)
+        except hours.OutsideHours as refusal:
+            return state, refusal
         realtime.announce(session, hub, topic_of(visit.office_id),
                           {"office_id": visit.office_id})
         return state, None
@@ -344,6 +356,8 @@ async def kiosk_issue(request: Request) -> Response:
     state, error = await in_transaction(request, work)
     if state is not None:
         i18n.set_locale(state.kiosk.locale)
+    if state is not None and isinstance(error, hours.OutsideHours):
+        return _confirm_page(request, state, error.explain())  # in the resident's language
     if state is not None and error:
         return _confirm_page(request, state, error)
     misplaced = _misplaced(state, "ticket")

@@ -12,15 +12,17 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from frontyard import i18n
+from counter import hours
+from frontyard import branding, i18n
 from frontyard.auth import DeviceKind
+from frontyard.database import utcnow
 from frontyard.errors import ValidationFailed
 from frontyard.guards import current_device, require_device
 from frontyard.i18n import gettext as _
 from frontyard.templating import render
 from frontyard.transactions import in_transaction
 from frontyard.web import safe_next
-from kiosk import flow
+from kiosk import flow, offer
 from kiosk.catalog import KIOSK_LOCALES, localized_html
 from kiosk.routes.common import NO_STORE, go, read_form
 
@@ -29,9 +31,21 @@ DISPLAY = "kiosk_display"
 DISPLAY_CLASSES = {"large_text": "large-text", "high_contrast": "high-contrast"}
 
 
-def kiosk_languages() -> list[i18n.LanguageInfo]:
-    """The kiosk's languages, in the order of the platform's list."""
-    return [language for language in i18n.LANGUAGES if language.code in KIOSK_LOCALES]
+def start_screen(session: Session, office_id: int | None, locale: str) -> dict[str, Any]:
+    """What the start screen shows: the office's languages in its order, the city's name and
+    logo, and the welcome line in the current language."""
+    try:
+        office_id = flow.kiosk_office(session, office_id).id
+    except flow.KioskUnavailable:  # no office yet: choosing a language says so
+        office_id = None
+    brand = branding.brand_of(session, office_id)
+    if office_id is None:
+        settings, languages = offer.KioskSettings(office_id=0), KIOSK_LOCALES
+    else:
+        settings = offer.settings_of(session, office_id)
+        languages = offer.offered_languages(session, office_id)
+    return {"kiosk_languages": [i18n.BY_CODE[code] for code in languages], "brand": brand,
+            "welcome": offer.welcome_text(settings, locale, brand.name)}
 
 
 def kiosk_page(request: Request, name: str, context: dict[str, Any] | None = None,
@@ -62,8 +76,12 @@ def kiosk_page(request: Request, name: str, context: dict[str, Any] | None = Non
 async def kiosk_start(request: Request) -> Response:
     """The kiosk's first screen: choose a language (or change it, keeping one's progress)."""
     keep = request.query_params.get("keep") == "1"
+    device = current_device(request)
+    locale = i18n.current_locale()
+    screen = await in_transaction(request, lambda session: start_screen(
+        session, device.office_id if device else None, locale))
     return kiosk_page(request, "kiosk/start.html", {
-        "kiosk_languages": kiosk_languages(), "keep": keep,
+        **screen, "keep": keep,
         "next": safe_next(request.query_params.get("next"), "/kiosk/events"),
         "in_session": KIOSK_ID in request.session})
 
@@ -87,12 +105,18 @@ async def kiosk_begin(request: Request) -> Response:
         flow.end_session(session, old_id)
         office = flow.kiosk_office(session, device.office_id if device else None)
         flow.office_catalog(session, office)  # refuse now, not after the language choice
+        if not hours.office_status(session, office.id, utcnow(),  # type: ignore[arg-type]
+                                   request.app.state.settings.tz).open:
+            return "", "/kiosk/closed"  # no session: nothing to choose while closed
         started = flow.start_session(session, office_id=office.id,  # type: ignore[arg-type]
                                      device_id=device.id if device else None, locale=locale)
         return started.id, "/kiosk/events"
 
     kiosk_id, target = await in_transaction(request, work)
-    request.session[KIOSK_ID] = kiosk_id
+    if kiosk_id:
+        request.session[KIOSK_ID] = kiosk_id
+    else:
+        request.session.pop(KIOSK_ID, None)
     response = go(target)
     response.set_cookie(i18n.LOCALE_COOKIE, locale, samesite="lax", httponly=True,
                         secure=request.app.state.settings.secure_cookies)

@@ -1,7 +1,7 @@
 """appointments: bookable services, their weekly hours, bookings and the per-slot tally
 
-Revision ID: 0009_appointments
-Revises: 0009_boards
+Revision ID: 0012_appointments
+Revises: 0011_hours
 Create Date: 2026-12-06 23:55:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import frontyard.database
 
-revision: str = '0009_appointments'
-down_revision: str | Sequence[str] | None = '0009_boards'
+revision: str = '0012_appointments'
+down_revision: str | Sequence[str] | None = '0011_hours'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
