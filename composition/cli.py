@@ -493,6 +493,10 @@ from composition import cli_catalog  # noqa: E402
 
 cli_catalog.register(catalog)
 
+from composition import cli_appointments  # noqa: E402
+
+cli_appointments.register(main)
+
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+import admin.appointment_pages
 import admin.board_pages
 import admin.catalog_edit_pages
 import admin.catalog_pages
@@ -38,6 +39,8 @@ import navigator.routes
 from analytics.live_figures import QueueCollector
 from analytics.rollups import claim_timezone
 from composition import wiring
+from counter.appointments import checkin
+from counter.appointments.booking import BookingRules
 from counter.retention import purge_personal_data
 from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
 from frontyard.auth import LoginThrottle
@@ -85,6 +88,7 @@ def _routes() -> list[Route | Mount]:
         *admin.catalog_pages.routes,
         *admin.catalog_edit_pages.routes,
         *admin.catalog_preview.routes,
+        *admin.appointment_pages.routes,
         *kiosk.routes.routes,
         *counter.routes.routes,
         *analytics.routes.routes,
@@ -114,6 +118,11 @@ async def _purge_hourly(settings: Settings, engine: Engine,
             purge_personal_data(session, database.utcnow(), settings.retention_hours,
                                 settings.tz)
             pre_entry.purge(session, database.utcnow(), settings.pre_entry_retention_days)
+        with database.session_scope(engine) as session:
+            # Appointments: missed ones become no-shows; old names and contacts are erased.
+            now = database.utcnow()
+            checkin.mark_no_shows(session, BookingRules.from_settings(settings), now)
+            checkin.forget_old_contacts(session, now, settings.retention_hours)
 
     while True:
         try:

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 # Imported for their tables (each line needs its own noqa, or `ruff --fix` deletes it).
 import analytics.models  # noqa: F401
+import counter.appointments.models
 import counter.board_settings
 import counter.hours
 import counter.models  # noqa: F401

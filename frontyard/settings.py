@@ -126,6 +126,31 @@ class Settings(BaseSettings):
         description="Where a transferred ticket joins the target queue: at the front, at its "
         "original place (by when it first joined a queue), or at the back.",
     )
+    booking_horizon_days: int = Field(
+        default=30, ge=1, le=366,
+        description="How many days ahead residents may book an appointment.",
+    )
+    booking_max_open: int = Field(
+        default=3, ge=1,
+        description="Open (future) appointments one phone number or e-mail address may hold.",
+    )
+    checkin_before_minutes: int = Field(
+        default=30, ge=0,
+        description="Check-in at the kiosk opens this many minutes before the booked time.",
+    )
+    checkin_after_minutes: int = Field(
+        default=15, ge=0,
+        description="Check-in closes this many minutes after the booked time; the booking "
+        "then becomes a no-show.",
+    )
+    booking_limit: int = Field(
+        default=10, ge=1,
+        description="Booking attempts (book, move, cancel) one client may make per "
+        "`booking_window_seconds`; then it gets a 429.",
+    )
+    booking_window_seconds: int = Field(
+        default=600, ge=1, description="The window of `booking_limit`, in seconds."
+    )
     kiosk_idle_seconds: int = Field(
         default=60, ge=5,
         description="Seconds without a touch before a kiosk shows its privacy countdown.",

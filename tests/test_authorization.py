@@ -161,6 +161,19 @@ EXPECTED: dict[str, Access] = {
     "GET /crowding": Access.PUBLIC,
     "GET /status/{token}": Access.PUBLIC,
     # The procedure navigator: residents' phones, no sign-in, answers in the address.
+    # Appointments: the public booking pages (the manage link is the resident's key), the
+    # kiosk's check-in and the admin's booking hours of a service.
+    "GET /book": Access.PUBLIC,
+    "GET /book/{office}/{service}": Access.PUBLIC,
+    "POST /book/{office}/{service}": Access.PUBLIC,
+    "GET /booking/{token}": Access.PUBLIC,
+    "POST /booking/{token}/cancel": Access.PUBLIC,
+    "POST /booking/{token}/move": Access.PUBLIC,
+    "GET /booking/{token}/appointment.ics": Access.PUBLIC,
+    "GET /kiosk/checkin": Access.KIOSK,
+    "POST /kiosk/checkin": Access.KIOSK,
+    "GET /admin/offices/{code}/services/{service}/appointments": Access.ADMIN,
+    "POST /admin/offices/{code}/services/{service}/appointments": Access.ADMIN,
     "GET /navigator": Access.PUBLIC,
     "GET /navigator/{office}": Access.PUBLIC,
     "GET /navigator/{office}/questions": Access.PUBLIC,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case, exists
 from sqlmodel import Session, col, select
 
+from counter.appointments.models import Booking
 from counter.models import Counter, CounterService, EventKind, Service, Task, TaskState, Visit
 from counter.queue.eventlog import _record, _record_task
 from counter.queue.permissions import allowed, check_may_serve
@@ -137,35 +139,49 @@ _TICKET_AT_COUNTER = (
 
 
 def _give_to_counter(session: Session, task: Task, visit: Visit, counter: Counter,
-                     user_id: int, now: datetime) -> Task:
-    """Hand a waiting task to a counter; updates the counter's priority streak."""
+                     user_id: int, now: datetime, *, ahead: bool | None = None) -> Task:
+    """Hand a waiting task to a counter; updates the counter's priority streak.
+
+    `ahead`: the task was called ahead of the line (priority, or an appointment whose time
+    has come); None counts only priority."""
     task.state = TaskState.CALLED
     task.counter_id = counter.id
     task.staff_user_id = user_id
     task.called_at = now
     task.call_count += 1
-    counter.priority_streak = counter.priority_streak + 1 if visit.priority else 0
+    jumped = visit.priority if ahead is None else ahead
+    counter.priority_streak = counter.priority_streak + 1 if jumped else 0
     _record_task(session, EventKind.CALLED, now, task, visit, user_id,
                  count=task.call_count, priority=visit.priority)
     return task
 
 
-def _next_candidate(session: Session, service_ids: list[int], *, normal_only: bool) -> Task | None:
-    """The first waiting task in call order: priority first, then by place in line.
+def _booking_due(now: datetime) -> Any:
+    """SQL: the task's visit checked in for an appointment whose time has come."""
+    return exists().where(col(Booking.visit_id) == Task.visit_id,
+                          col(Booking.slot_start) <= now)
+
+
+def _next_candidate(session: Session, service_ids: list[int], *, normal_only: bool,
+                    now: datetime) -> Task | None:
+    """The first waiting task in call order: priority first, then checked-in appointments
+    whose time has come, then by place in line (without appointments: as before).
 
     On PostgreSQL the row is locked with SKIP LOCKED, so a concurrent call at another counter
     moves on to the next task instead of waiting for (or taking) this one.
     """
+    due = _booking_due(now)
     statement = (
         select(Task).join(Visit, col(Visit.id) == Task.visit_id)
         .where(col(Task.service_id).in_(service_ids), Task.state == TaskState.WAITING)
-        .order_by(col(Visit.priority).desc(), col(Task.ranked_at), col(Task.id))
+        .order_by(col(Visit.priority).desc(), case((due, 1), else_=0).desc(),
+                  col(Task.ranked_at), col(Task.id))
         .limit(1)
         .with_for_update(skip_locked=True, of=Task)
         .execution_options(populate_existing=True)
     )
     if normal_only:
-        statement = statement.where(col(Visit.priority).is_(False))
+        statement = statement.where(col(Visit.priority).is_(False), ~due)
     return session.exec(statement).first()
 
 
@@ -175,7 +191,9 @@ def call_next(session: Session, counter_id: int, user_id: int, now: datetime | N
 
     Order: among the counter's services, priority tickets first, each group by place in line
     (longest waiting first). Fairness: after `rules.priority_streak` priority calls in a row
-    at this counter, the longest-waiting normal ticket is called if one waits.
+    at this counter, the longest-waiting normal ticket is called if one waits. A checked-in
+    appointment whose booked time has come (`counter.appointments`) goes ahead of walk-ins
+    like a priority ticket and counts in the same streak, so walk-ins are never starved.
 
     Raises CounterClosed unless `user_id` is signed in to the counter, CounterBusy while it
     still has a ticket called or being served. Returns the called task.
@@ -190,9 +208,9 @@ def call_next(session: Session, counter_id: int, user_id: int, now: datetime | N
         return None
     task = None
     if counter.priority_streak >= rules.priority_streak:
-        task = _next_candidate(session, service_ids, normal_only=True)
+        task = _next_candidate(session, service_ids, normal_only=True, now=now)
     if task is None:
-        task = _next_candidate(session, service_ids, normal_only=False)
+        task = _next_candidate(session, service_ids, normal_only=False, now=now)
     if task is None:
         return None
     # The visit is read, not locked: its number and priority never change, and locking it
@@ -201,7 +219,10 @@ def call_next(session: Session, counter_id: int, user_id: int, now: datetime | N
     assert visit is not None
     if task.state != TaskState.WAITING:  # cannot happen under the locks; never hand it twice
         raise IllegalTransition(task, visit.ticket_number, Action.CALL)
-    return _give_to_counter(session, task, visit, counter, user_id, now)
+    ahead = visit.priority or session.exec(
+        select(Booking.id).where(Booking.visit_id == visit.id,
+                                 col(Booking.slot_start) <= now)).first() is not None
+    return _give_to_counter(session, task, visit, counter, user_id, now, ahead=ahead)
 
 
 def call_task(session: Session, task_id: int, counter_id: int, user_id: int,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
+from counter.appointments.models import Booking
 from counter.models import (
     Counter,
     CounterService,
@@ -52,6 +53,8 @@ class WaitingEntry:
     task_count: int  # …out of this many
     procedure_code: str | None
     hold_reason: str | None
+    #: The booked time of a resident who checked in for an appointment, else None.
+    booked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,11 @@ def waiting_list(session: Session, *, service_ids: Iterable[int] | None = None,
         rows += session.exec(_waiting_rows(TaskState.ON_HOLD, service_ids, office_id)).all()
         rows.sort(key=lambda row: (not row[1].priority, row[0].ranked_at or now, row[0].id))
     counts = _task_counts(session, [visit.id for _, visit in rows])  # type: ignore[misc]
+    booked = _booked_times(session, [visit.id for _, visit in rows])  # type: ignore[misc]
+    if booked:  # due appointments go ahead of walk-ins (call_next's rule, streak aside)
+        rows.sort(key=lambda row: (not row[1].priority,
+                                   not (row[1].id in booked and booked[row[1].id] <= now),
+                                   row[0].ranked_at or now, row[0].id))
     return [
         WaitingEntry(
             task_id=task.id, visit_id=visit.id, ticket_number=visit.ticket_number,  # type: ignore[arg-type]
@@ -151,9 +159,19 @@ def waiting_list(session: Session, *, service_ids: Iterable[int] | None = None,
             minutes_waited=_minutes_between(task.queued_at, now),
             task_number=task.position + 1, task_count=counts.get(visit.id, 1),  # type: ignore[arg-type]
             procedure_code=task.procedure_code, hold_reason=task.hold_reason,
+            booked_at=booked.get(visit.id),  # type: ignore[arg-type]
         )
         for task, visit in rows
     ]
+
+
+def _booked_times(session: Session, visit_ids: list[int]) -> dict[int, datetime]:
+    """The booked time of each visit that checked in for an appointment."""
+    if not visit_ids:
+        return {}
+    return {visit_id: start for visit_id, start in session.exec(
+        select(Booking.visit_id, Booking.slot_start)
+        .where(col(Booking.visit_id).in_(visit_ids))).all()}  # type: ignore[misc]
 
 
 def _waiting_rows(state: TaskState, service_ids: Iterable[int] | None,

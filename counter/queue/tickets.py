@@ -95,6 +95,7 @@ def issue_ticket(
     priority: bool = False, details: dict[str, Any] | None = None, device_id: int | None = None,
     procedure_codes: Sequence[str | None] | None = None, now: datetime | None = None,
     rules: QueueRules = DEFAULT_RULES, outside_hours: bool = False,
+    appointment_at: datetime | None = None,
 ) -> Visit:
     """Issue one ticket for a visit: one number for the whole stay, one task per procedure.
 
@@ -112,6 +113,9 @@ def issue_ticket(
         now: the time of issue (aware); the number's day is its local day in `rules.tz`.
         outside_hours: issue even though the office is closed or a service is past its
             cut-off (a staff member letting a resident in at closing); kiosks never may.
+        appointment_at: the booked time of a resident checking in (`counter.appointments`):
+            appointment-only services then issue a ticket too, the opening hours are not
+            checked (the booking hours are the admin's), and the event records it.
 
     Returns the new Visit (flushed, with its id, ticket_number and status_token). Its first
     task is waiting in its service's queue; the others are pending until their turn.
@@ -138,8 +142,9 @@ def issue_ticket(
         message = _("Unknown service: %(codes)s") % {"codes": ", ".join(unknown)}
         raise ValidationFailed(message, service_codes=message)
     for code in codes:
-        _check_queued(services[code])
-    if not outside_hours:
+        if appointment_at is None or services[code].kind != ServiceKind.APPOINTMENT:
+            _check_queued(services[code])
+    if not outside_hours and appointment_at is None:
         hours.check_tickets(session, office_id, [services[code] for code in dict.fromkeys(codes)],
                             now, rules.tz)
     if not is_supported(locale):
@@ -171,7 +176,8 @@ def issue_ticket(
     session.flush()
     _record(session, EventKind.ISSUED, now, office_id=office_id, visit=visit,
             service_id=first.id, ticket=visit.ticket_number, services=codes,
-            priority=priority, locale=locale, device_id=device_id)
+            priority=priority, locale=locale, device_id=device_id,
+            **({"appointment": appointment_at.isoformat()} if appointment_at else {}))
     _enqueue(session, tasks[0], visit, now, None)
     return visit
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from kiosk.routes.checkin import kiosk_checkin
 from kiosk.routes.closed import kiosk_closed
 from kiosk.routes.codes import kiosk_code, kiosk_code_submit
 from kiosk.routes.journey import (
@@ -61,6 +62,7 @@ routes = [
     Route("/kiosk/ticket", kiosk_issue, methods=["POST"]),
     Route("/forms/code", code_lookup, methods=["GET"], name="code_lookup"),
     Route("/forms/code", code_lookup_submit, methods=["POST"]),
+    Route("/kiosk/checkin", kiosk_checkin, methods=["GET", "POST"], name="kiosk_checkin"),
     Route("/forms/visit/{public_id}", visit_forms, methods=["GET"], name="visit_forms"),
     Route("/forms/visit/{public_id}/details/edit", visit_details_edit, methods=["GET"],
           name="visit_details_edit"),

@@ -2,6 +2,6 @@
 
 from starlette.routing import BaseRoute
 
-from navigator.routes import at_home, guide
+from navigator.routes import at_home, booking, guide
 
-routes: list[BaseRoute] = [*guide.routes, *at_home.routes]
+routes: list[BaseRoute] = [*guide.routes, *at_home.routes, *booking.routes]
