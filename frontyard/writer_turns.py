@@ -6,7 +6,7 @@ sleeps 100 ms at a time, and writers arriving meanwhile take the lock first: wit
 printers issuing at once, most tickets took 0.2 s and a few 10–20 s (docs/load.md, "Twenty
 printers at once"). Here the writers of one engine queue first, first come first served, and
 only the head of the queue begins its `BEGIN IMMEDIATE`; its turn ends when its transaction
-commits or rolls back. Other processes (a CLI command, a second worker) still meet SQLite's
+has committed or rolled back. Other processes (a CLI command, a second worker) still meet SQLite's
 busy handler, as before.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -60,12 +61,33 @@ class FairLock:
 
 
 def take_turns(engine: Engine, timeout: float) -> None:
-    """Make the engine's writers queue for their turn (see `begin_turn`)."""
+    """Make the engine's writers queue for their turn (see `begin_turn`); a turn ends once
+    the transaction's COMMIT or ROLLBACK is through (the dialect's own, wrapped here), so the
+    next writer's BEGIN never meets the busy handler and its sleeps."""
     engine.pool._frontyard_turns = FairLock()  # type: ignore[attr-defined]
-    event.listen(engine, "commit", end_turn)
-    event.listen(engine, "rollback", end_turn)
-    event.listen(engine.pool, "checkin", _end_turn_on_checkin)
     engine.pool._frontyard_turn_timeout = timeout  # type: ignore[attr-defined]
+    dialect = engine.dialect
+    dialect.do_commit = _then_end_turn(dialect.do_commit)  # type: ignore[method-assign]
+    dialect.do_rollback = _then_end_turn(dialect.do_rollback)  # type: ignore[method-assign]
+    event.listen(engine.pool, "checkin", _end_turn_on_checkin)
+
+
+def _then_end_turn(finish: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The dialect's COMMIT or ROLLBACK, then the end of the connection's turn."""
+
+    def finish_then_end_turn(dbapi_connection: Any) -> None:
+        try:
+            finish(dbapi_connection)
+        finally:
+            try:  # the pool's proxy shares its record's; others (on first connect) have none
+                info = dbapi_connection.info
+            except (AttributeError, NotImplementedError):
+                info = None
+            turns: FairLock | None = info.pop(_HELD, None) if info is not None else None
+            if turns is not None:
+                turns.release()
+
+    return finish_then_end_turn
 
 
 def begin_turn(connection: Connection) -> None:
@@ -80,8 +102,7 @@ def begin_turn(connection: Connection) -> None:
 
 
 def end_turn(connection: Connection) -> None:
-    """The transaction ends (just before its COMMIT or ROLLBACK): the next writer may begin.
-    Until the COMMIT is through it meets the busy handler for a moment, but keeps its turn."""
+    """Give the turn up without a COMMIT or ROLLBACK (its BEGIN failed)."""
     turns: FairLock | None = connection.info.pop(_HELD, None)
     if turns is not None:
         turns.release()

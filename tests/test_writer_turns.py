@@ -70,6 +70,16 @@ def test_writers_queue_for_their_turn_and_every_ending_frees_it(sqlite_engine):
         connection.execute(text("INSERT INTO t VALUES (3)"))
     assert turns.acquire(0.05)  # nobody kept the turn
     turns.release()
+    with sqlite_engine.connect() as connection:  # ended by the COMMIT itself, not the pool
+        with connection.begin():
+            connection.execute(text("INSERT INTO t VALUES (6)"))
+        assert turns.acquire(0.05)
+        turns.release()
+        with pytest.raises(RuntimeError), connection.begin():
+            connection.execute(text("INSERT INTO t VALUES (7)"))
+            raise RuntimeError("rolled back")
+        assert turns.acquire(0.05)
+        turns.release()
 
     order = []
     started = threading.Event()
@@ -91,4 +101,4 @@ def test_writers_queue_for_their_turn_and_every_ending_frees_it(sqlite_engine):
     assert order == ["first", "second"]
     with database.read_session(sqlite_engine) as session:  # readers take no turn
         assert [row[0] for row in session.execute(text("SELECT n FROM t ORDER BY n"))] == [
-            2, 3, 4, 5]
+            2, 3, 4, 5, 6]
