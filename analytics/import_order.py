@@ -93,7 +93,17 @@ def visit_order(rows: Iterable[Row]) -> list[Row]:
     first, each task's events in a causal order, the visit's closing last."""
     states: dict[str | None, _State] = defaultdict(lambda: _S.PENDING)
     ordered: list[Row] = []
-    for _at, instant in groupby(sorted(rows, key=attrgetter("at")), key=attrgetter("at")):
+    for _at, group in groupby(sorted(rows, key=attrgetter("at")), key=attrgetter("at")):
+        instant = list(group)
+        if len(instant) == 1:  # most instants: nothing to order, only the task's state moves
+            row = instant[0]
+            key = task_key(row)
+            if key is not None:
+                move = _MOVES.get(row.kind)
+                if move is not None:
+                    states[key] = move[1]
+            ordered.append(row)
+            continue
         tasks: dict[str | None, list[Row]] = defaultdict(list)
         for row in instant:
             tasks[task_key(row)].append(row)

@@ -165,21 +165,23 @@ def write_deltas(session: Session, deltas: Deltas) -> None:
     SQLAlchemy's work per row (a day row has 144 values) cost an import more than the upserts."""
     connection = session.connection()
     for table in ROLLUP_TABLES:
-        columns = _value_columns(table)
-        rows = []
+        statement, names, processors = _driver_upsert(connection.dialect, table)
+        named = list(zip(names, processors, strict=True)) if names else processors
+        rows: list[Any] = []
         for key, changes in sorted((key, changes) for (owner, key), changes in deltas.items()
                                    if owner is table):
             if any(changes.values()):
-                rows.append({**_key_columns(table, key),
-                             **{column: changes.get(column, 0) for column in columns}})
+                # A value column missing from `changes` (a Counter) reads 0.
+                row = _key_columns(table, key)
+                if names:
+                    rows.append(tuple([process(row[name] if name in row else changes[name])
+                                       for name, process in named]))
+                else:
+                    rows.append({name: process(row[name] if name in row else changes[name])
+                                 for name, process in named})
         if rows:
-            statement, names, processors = _driver_upsert(connection.dialect, table)
             # The key's text (a step) was read from stored events or checked with them.
-            connection.exec_driver_sql(statement, [
-                tuple(process(row[name]) for name, process in zip(names, processors,
-                                                                   strict=True))
-                if names else {name: process(row[name]) for name, process in processors}
-                for row in rows], execution_options={NUL_CHECKED: True})
+            connection.exec_driver_sql(statement, rows, execution_options={NUL_CHECKED: True})
 
 
 @cache
@@ -247,10 +249,17 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
     session.flush()
     if not zone_checked:
         check_timezone(session, tz, claim=True)
+    write_deltas(session, with_months(event_deltas(session, events, tz)))
+
+
+def event_deltas(session: Session, events: Sequence[Event], tz: Zone,
+                 into: Deltas | None = None) -> Deltas:
+    """The day-level changes `apply_events` makes for these flushed events (added to `into`):
+    a writer with more changes of its own (the import) writes them all at once."""
     new_ids = {event.id for event in events}
     if None in new_ids:
         raise ValueError("apply_events needs events that were added to the session")
-    deltas: Deltas = defaultdict(Counter)
+    deltas: Deltas = into if into is not None else defaultdict(Counter)
     for visit_id in sorted({e.visit_id for e in events
                             if e.visit_id is not None and e.kind not in COUNTER_KINDS}):
         history = plain_rows(session, _VISIT_HISTORY, {"visit_id": visit_id}).all()
@@ -265,7 +274,7 @@ def apply_events(session: Session, events: Sequence[Event], tz: Zone = DEFAULT_T
         window = _counter_window(session, office_id, counter_id, added)
         _diff(deltas, counter_facts(window, zone),
               counter_facts([e for e in window if e.id not in new_ids], zone), tz)
-    write_deltas(session, with_months(deltas))
+    return deltas
 
 
 def record_event_rollups(session: Session, event: Event, tz: Zone = DEFAULT_TIMEZONE) -> None:

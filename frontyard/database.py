@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel import Session, create_engine
 
+from frontyard.writer_turns import begin_turn, end_turn, take_turns
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -65,6 +67,7 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take it over so that
         # `begin_immediate` can serialise writers explicitly.
         event.listen(engine, "begin", _begin_sqlite)
+        take_turns(engine, timeout=30)  # this process's writers queue first come, first served
         if background_checkpoints:
             event.listen(engine, "connect", _no_automatic_checkpoints)
     else:
@@ -159,13 +162,19 @@ READ_ONLY = "frontyard_read_only"
 
 
 def _begin_sqlite(connection: Any) -> None:
-    """Start every SQLite transaction as IMMEDIATE: writers queue at BEGIN, never deadlock
-    later. Read-only work begins a deferred transaction instead: in WAL mode it reads a
-    snapshot without taking the write lock, so screens and reports never hold up writers."""
+    """Start every SQLite transaction as IMMEDIATE: writers queue at BEGIN (this process's
+    in the order they came, `frontyard.writer_turns`), never deadlock later. Read-only work
+    begins a deferred transaction instead: in WAL mode it reads a snapshot without taking
+    the write lock, so screens and reports never hold up writers."""
     if connection.get_execution_options().get(READ_ONLY):
         connection.exec_driver_sql("BEGIN")
     else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_turn(connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            end_turn(connection)
+            raise
 
 
 @contextmanager

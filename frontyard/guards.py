@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
@@ -117,7 +118,9 @@ def require_device(kind: DeviceKind) -> Callable[[Endpoint], Endpoint]:
     def decorate(endpoint: Endpoint) -> Endpoint:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
-            device = current_device(request)
+            # Off the event loop: the look-up reads and, once a minute, writes (note_seen),
+            # and on SQLite that write waits its turn behind the other writers.
+            device = await run_in_threadpool(current_device, request)
             if device is not None and device.kind == kind:
                 return await endpoint(request)
             user = current_user(request)
