@@ -3,6 +3,7 @@ expected arrivals of each service and its measured mean handling time.
 
 The staffing table answers "how many counters did each hour need on average"; this answers
 "how many will each hour of next Monday need", so a busier weekday is not averaged away.
+Bookings of the week add their booked load (analytics/booked_load.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,18 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from analytics.booked_load import (
+    Load,
+    booked_tickets,
+    coming_bookings,
+    show_rates,
+    walk_in_history,
+)
 from analytics.erlang import agents_needed
 from analytics.forecast import ForecastModel, History, learn
 from analytics.metrics import Metrics
@@ -36,22 +45,31 @@ class HourNeed:
     expected: float
     handling_seconds: float | None
     needed: int | None  # None: no handling time measured for the service yet
+    #: Of `expected`, the bookings of the hour times the service's show rate.
+    booked: float = 0.0
 
 
 def week_ahead(models: Mapping[int, ForecastModel], handling: Mapping[int, float | None],
                first_day: date, target: ServiceTarget,
-               days: int = WEEK_DAYS) -> list[HourNeed]:
+               days: int = WEEK_DAYS, booked: Load | None = None) -> list[HourNeed]:
     """Per day from `first_day`, per service (its forecast model) and hour, the counters needed
-    for the target; days a service is usually closed have no rows."""
+    for the target; days a service is usually closed have no rows unless it has bookings.
+    `booked` (service → day → hour → expected booked arrivals) adds to the forecast."""
+    booked = booked or {}
     needs = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        for service_id, model in sorted(models.items()):
+        for service_id in sorted(set(models) | set(booked)):
+            model = models.get(service_id)
             seconds = handling.get(service_id)
-            for hour, expected in model.expected(day).items():
+            forecast = model.expected(day) if model is not None else {}
+            extra = booked.get(service_id, {}).get(day, {})
+            for hour in sorted(set(forecast) | set(extra)):
+                expected = forecast.get(hour, 0.0) + extra.get(hour, 0.0)
                 needed = (0 if expected <= 0 else None if not seconds else agents_needed(
                     expected, seconds, target.level, target.seconds, target.shrinkage))
-                needs.append(HourNeed(day, service_id, hour, expected, seconds, needed))
+                needs.append(HourNeed(day, service_id, hour, expected, seconds, needed,
+                                      extra.get(hour, 0.0)))
     return needs
 
 
@@ -78,15 +96,21 @@ def service_histories(session: Session, start: date, end: date, office_id: int |
 
 
 def coming_week(session: Session, metrics: Metrics, first_day: date,
-                target: ServiceTarget) -> list[HourNeed]:
-    """The week from `first_day` for the metrics' office and service: each service's forecast
-    learned from the year before, and its mean handling time measured in the metrics' period."""
+                target: ServiceTarget, tz: ZoneInfo) -> list[HourNeed]:
+    """The week from `first_day` for the metrics' office and service: each service's walk-in
+    forecast learned from the year before (its booked tickets taken out), plus the week's
+    bookings times the service's show rate, and its mean handling time measured in the
+    metrics' period."""
     filters = metrics.filters
-    histories = service_histories(session, first_day - timedelta(days=HISTORY_DAYS),
-                                  first_day - timedelta(days=1), filters.office_id,
-                                  filters.service_id)
+    first, last = first_day - timedelta(days=HISTORY_DAYS), first_day - timedelta(days=1)
+    where = {"office_id": filters.office_id, "service_id": filters.service_id}
+    histories = service_histories(session, first, last, **where)
+    past_booked = booked_tickets(session, first, last, tz, **where)
+    rates = show_rates(session, first, last, tz, **where)
+    coming = coming_bookings(session, first_day, WEEK_DAYS, tz, rates, **where)
     handling_stats = metrics.durations.get("handling", {})
     handling = {service: (stats.mean if (stats := handling_stats.get((service, None))) else None)
-                for service in histories}
-    return week_ahead({service: learn(history) for service, history in histories.items()},
-                      handling, first_day, target)
+                for service in set(histories) | set(coming)}
+    return week_ahead({service: learn(walk_in_history(history, past_booked.get(service, {})))
+                       for service, history in histories.items()},
+                      handling, first_day, target, booked=coming)

@@ -74,7 +74,7 @@ def build_report(session: Session, query: PageQuery, tz: ZoneInfo) -> Report:
     result = metrics(session, query.filters, tz)
     rows = staffing(result, query.target)
     forecast = forecast_hours(session, query.filters, query.forecast_date)
-    week = coming_week(session, result, query.forecast_date, query.target)
+    week = coming_week(session, result, query.forecast_date, query.target, tz)
     report = Report(query, result, rows, forecast, Names.load(session), week)
     for table in (week_ahead_table(week), waits_table(result), heatmap_table(result),
                   durations_table(result), calls_table(result), staffing_table(rows),
