@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from analytics import display
+from analytics.appointments import period_figures
 from analytics.exports import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from analytics.importer import MAX_BYTES, ImportRejected, ImportResult, Problem, import_events
 from analytics.report import (
@@ -78,7 +79,10 @@ async def dashboard(request: Request) -> Response:
     with read_session(request.app.state.engine) as session:
         report = _report(request, session)
         context = _context(report, session)
-    context |= {"heatmap_chart": display.heatmap_chart(report),
+        appointments = period_figures(session, report.query.filters,
+                                      request.app.state.settings.tz)
+    context |= {"appointments": appointments, "minutes": display.minutes,
+                "heatmap_chart": display.heatmap_chart(report),
                 "duration_charts": display.duration_charts(report),
                 "staffing_chart": display.staffing_chart(report),
                 "forecast_chart": display.forecast_chart(report),
