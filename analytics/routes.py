@@ -87,7 +87,8 @@ async def dashboard(request: Request) -> Response:
                 "staffing_chart": display.staffing_chart(report),
                 "forecast_chart": display.forecast_chart(report),
                 "week_days": display.week_ahead_days(report),
-                "exports": [name for name in TABLE_NAMES if name != "whatif"]}
+                "exports": [name for name in TABLE_NAMES if name != "whatif"
+                            and (name != "appointments" or appointments)]}
     return render(request, "analytics/dashboard.html", context)
 
 

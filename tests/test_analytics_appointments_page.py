@@ -3,6 +3,9 @@ and nothing of it for an office without bookings."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from counter.appointments import booking as bookings
 from counter.appointments import checkin
 from counter.models import Office
@@ -38,9 +41,18 @@ def test_the_dashboard_compares_appointments_and_walk_ins(engine, world, manager
                         ("cancelled", "0"), ("arrival", "-10 min"),
                         ("wait-booked", "15 min"), ("wait-walk-in", "35 min")]:
         assert f"<dd data-{name}>{value}</dd>" in text, name
+    assert "/analytics/export/appointments.csv" in text
+    export = manager_client.get(f"/analytics/export/appointments.csv?{DAY}"
+                                f"&office={world.office_id}")
+    assert export.status_code == 200
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[0] == ["booked", "checked_in", "no_shows", "cancelled", "mean_arrival_seconds",
+                       "mean_wait_booked_seconds", "mean_wait_walk_in_seconds"]
+    assert [float(value) for value in rows[1]] == [2, 1, 1, 0, -600, 900, 2100]
     japanese = manager_client.get(f"/analytics?{DAY}&office={world.office_id}",
                                   headers={"Accept-Language": "ja"}).text
     assert "予約来庁と予約なし来庁" in japanese
     quiet = manager_client.get(f"/analytics?{DAY}&office={other_id}", headers=headers)
     assert quiet.status_code == 200
     assert "Appointments and walk-ins" not in quiet.text and "data-booked" not in quiet.text
+    assert "/analytics/export/appointments.csv" not in quiet.text

@@ -59,6 +59,32 @@ def _event_row(event: Event, ticket: str | None, tz: ZoneInfo, names: Names) -> 
             staff.username if staff else ""]
 
 
+def appointments_table(session: Session, filters: Filters, tz: ZoneInfo) -> Table:
+    """The dashboard's appointments and walk-ins as one row (no row without bookings)."""
+    from analytics.appointments import period_figures
+
+    table = Table("appointments", lazy_gettext("Appointments and walk-ins"), [
+        Column("booked", lazy_gettext("Booked"), Kind.COUNT),
+        Column("checked_in", lazy_gettext("Checked in"), Kind.COUNT),
+        Column("no_shows", lazy_gettext("Missed appointments"), Kind.COUNT),
+        Column("cancelled", lazy_gettext("Cancelled"), Kind.COUNT),
+        Column("mean_arrival_seconds",
+               lazy_gettext("Mean arrival against the booked time (negative: early)"),
+               Kind.SECONDS),
+        Column("mean_wait_booked_seconds", lazy_gettext("Mean wait of booked tickets"),
+               Kind.SECONDS),
+        Column("mean_wait_walk_in_seconds", lazy_gettext("Mean wait of walk-ins"),
+               Kind.SECONDS)])
+    figures = period_figures(session, filters, tz)
+    if figures is not None:
+        table.rows.append([figures.booked, figures.checked_in, figures.no_shows,
+                           figures.cancelled] + [
+            None if value is None else round(value * 60, 1) for value in (
+                figures.mean_arrival_minutes, figures.mean_wait_booked,
+                figures.mean_wait_walk_in)])
+    return table
+
+
 def table_for(name: str, session: Session, report: Report, tz: ZoneInfo,
               query: Query) -> Table:
     """Any table by name: those of the report, the what-if run and the events."""
@@ -66,6 +92,8 @@ def table_for(name: str, session: Session, report: Report, tz: ZoneInfo,
         return report.tables[name]
     if name == "events":
         return events_table(session, report.query.filters, tz, report.names)
+    if name == "appointments":
+        return appointments_table(session, report.query.filters, tz)
     if name == "whatif":
         plan = whatif_plan(report, query)
         return whatif_table(run_whatif(session, report, plan, tz), real_waits(report))

@@ -72,7 +72,7 @@ STATUS_LABELS = {"under": lazy_gettext("under-staffed"), "ok": lazy_gettext("as 
 LEVEL_LABELS = {"quiet": lazy_gettext("usually quiet"), "moderate": lazy_gettext("moderate"),
                 "busy": lazy_gettext("usually busy")}
 TABLE_NAMES = ("week_ahead", "waits", "heatmap", "durations", "calls", "staffing", "in_time",
-               "counters", "staff", "forecast", "whatif", "events")
+               "counters", "staff", "forecast", "whatif", "events", "appointments")
 #: How many of the longest waits the page leads with.
 LONGEST_WAITS = 5
 
