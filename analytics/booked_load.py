@@ -68,16 +68,18 @@ def booked_tickets(session: Session, first: date, last: date, tz: ZoneInfo,
 def coming_bookings(session: Session, first: date, days: int, tz: ZoneInfo,
                     rates: dict[int, float], office_id: int | None = None,
                     service_id: int | None = None) -> Load:
-    """Bookings still expected (booked, not cancelled nor missed) per service, local date and
-    hour of the booked time, each counted as its service's show rate."""
+    """Bookings of the days (not cancelled nor missed) per service, local date and hour of the
+    booked time: each still open one counted as its service's show rate, each already checked
+    in (a forecast from today) as one."""
     start, end = _bounds(first, first + timedelta(days=days - 1), tz)
     load: Load = defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
-    query = _where(select(Booking.service_id, Booking.slot_start).where(
-        Booking.state == BookingState.BOOKED, col(Booking.slot_start) >= start,
-        col(Booking.slot_start) < end), office_id, service_id)
-    for service, slot_start in session.exec(query):
+    query = _where(select(Booking.service_id, Booking.slot_start, Booking.state).where(
+        col(Booking.state).in_([BookingState.BOOKED, BookingState.CHECKED_IN]),
+        col(Booking.slot_start) >= start, col(Booking.slot_start) < end), office_id, service_id)
+    for service, slot_start, state in session.exec(query):
         local = slot_start.astimezone(tz)
-        load[service][local.date()][local.hour] += rates.get(service, 1.0)
+        load[service][local.date()][local.hour] += (
+            1.0 if state == BookingState.CHECKED_IN else rates.get(service, 1.0))
     return load
 
 

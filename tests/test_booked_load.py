@@ -63,12 +63,15 @@ def test_coming_bookings_count_the_show_rate_and_past_booked_tickets_leave_the_h
         _booking(session, world, coming, BookingState.BOOKED, 4)
         _booking(session, world, coming, BookingState.BOOKED, 5)
         _booking(session, world, coming, BookingState.CANCELLED, 6)
+        _booking(session, world, coming + timedelta(hours=1), BookingState.CHECKED_IN, 7,
+                 coming + timedelta(minutes=50))
     with session_scope(engine) as session:
         rates = show_rates(session, date(2025, 8, 1), date(2025, 9, 7), TZ, world.office_id)
         load = coming_bookings(session, MONDAY, 7, TZ, rates, world.office_id)
         tickets = booked_tickets(session, date(2025, 8, 1), date(2025, 9, 7), TZ)
     assert rates == {service: 0.75}
-    assert load[service][MONDAY] == {10: 1.5}  # two bookings × 0.75; the cancelled one aside
+    # Two bookings × 0.75 (the cancelled one aside); one already checked in counts whole.
+    assert load[service][MONDAY] == {10: 1.5, 11: 1.0}
     assert tickets[service][date(2025, 9, 1)] == {9: 3}  # checked in at 9:55
     history = {date(2025, 9, 1): {9: 5, 10: 2}}
     assert walk_in_history(history, tickets[service]) == {date(2025, 9, 1): {9: 2, 10: 2}}
