@@ -152,6 +152,7 @@ def _set_hours(page, url: str, days: dict[str, str]) -> None:  # type: ignore[no
     page.goto(f"{url}/admin/offices/{OFFICE}/hours")
     for key in WEEKDAYS:
         page.fill(f"#f-day_{key}", days.get(key, ""))
+    page.uncheck("#f-holidays")  # a national holiday tomorrow must not move the opening
     _submit(page)
     assert page.locator(".field-error").count() == 0, page.locator("main").inner_text()
 
@@ -225,8 +226,7 @@ def test_a_city_set_up_only_through_the_pages_serves_its_residents(browser, tmp_
     temporary = result.output.split("sign-in): ")[1].split()[0]
     settings = Settings(data_dir=tmp_path, secret_key="whole-city-secret", base_url=url)
     tz = settings.tz
-    now = datetime.now(tz)
-    today = now.date()
+    today = datetime.now(tz).date()
     contexts = []
 
     def new_context(viewport: dict[str, int], locale: str = "en-US"):  # type: ignore[no-untyped-def]
@@ -241,7 +241,7 @@ def test_a_city_set_up_only_through_the_pages_serves_its_residents(browser, tmp_
             _first_sign_in(admin, url, "kanri", temporary, "/admin")
             _set_up_structure(admin, url)
             # Open every day all day (so now is open), closed on a day next month.
-            _set_hours(admin, url, {key: "00:00-23:59" for key in WEEKDAYS})
+            _set_hours(admin, url, {key: "00:00-24:00" for key in WEEKDAYS})
             closure = today + timedelta(days=30)
             admin.goto(f"{url}/admin/offices/{OFFICE}/closures")
             admin.fill("#f-name", "Office move")
@@ -328,6 +328,7 @@ def test_a_city_set_up_only_through_the_pages_serves_its_residents(browser, tmp_
                 assert number not in live.inner_text()
 
             # Outside hours: closed today, 09:00-17:00 the other days → opens tomorrow 09:00.
+            today = datetime.now(tz).date()
             weekday = WEEKDAYS[today.weekday()]
             _set_hours(admin, url, {key: "09:00-17:00" for key in WEEKDAYS if key != weekday})
             opening = datetime.combine(today + timedelta(days=1), time(9), tzinfo=tz)
