@@ -341,29 +341,22 @@ def test_a_bookable_service_gets_no_booking_link_until_booking_exists(client, of
 def test_links_to_details_at_home_and_booking_appear_once_their_pages_exist(app, office_id,
                                                                              engine):
     """"Enter your details at home" (route `at_home`) carries the result's answers; "Book a
-    visit time" (route `navigator_booking`) is offered for a bookable service only."""
+    visit time" (route `booking_book`) is offered for a service the admin made bookable only."""
     from sqlmodel import select
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Route
 
-    from counter.models import Service, ServiceKind
+    from counter.appointments.slots import set_bookable
+    from counter.models import Service
 
-    async def placeholder(request):  # type: ignore[no-untyped-def]
-        return PlainTextResponse("later")
-
-    app.router.routes.extend([
-        Route("/navigator/{office}/details", placeholder, name="at_home"),
-        Route("/navigator/{office}/book/{service}", placeholder, name="navigator_booking")])
     with database.session_scope(engine) as session:
         service = session.exec(select(Service).where(Service.code == "childcare")).one()
-        service.kind = ServiceKind.APPOINTMENT
+        set_bookable(session, service.id, True, [])
     with make_client(app) as client:
         page = client.get(RESULT, headers={"Accept-Language": "en"})
     assert page.status_code == 200
     query = RESULT.split("?", 1)[1].replace("&", "&amp;")
     assert f'href="/navigator/main/details?{query}">Enter your details at home' in page.text
     assert page.text.count("Book a visit time") == 2  # the two childcare procedures
-    assert 'href="/navigator/main/book/childcare"' in page.text
+    assert 'href="/book/main/childcare"' in page.text
 
 
 def test_a_catalog_that_must_be_stored_first_is_loaded_once_in_a_writing_transaction(

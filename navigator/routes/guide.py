@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from counter.models import ServiceKind
+from counter.appointments.slots import is_bookable
 from counter.waits import wait_words
 from frontyard import i18n
 from frontyard.database import utcnow
@@ -170,24 +170,30 @@ async def navigator_procedures(request: Request) -> Response:
     query = link.query_of(place.catalog, choices)
     if not guide.complete:
         return _go(f"{_base(code)}/questions?{query}")
-    figures = await reading(request, lambda session: visit_figures(
-        session, cache, office_id=place.office.id, services=_steps_by_service(place, guide),
-        now=utcnow(), tz=settings.tz))
+    services = _steps_by_service(place, guide)
+
+    def read(session: Any) -> tuple[Any, set[str]]:
+        figures = visit_figures(session, cache, office_id=place.office.id, services=services,
+                                now=utcnow(), tz=settings.tz)
+        return figures, {code for service_id, code in services
+                         if is_bookable(session, service_id)}
+
+    figures, bookable = await reading(request, read)
     return navigator_page(request, "navigator/procedures.html", {
-        **_result_context(request, place, choices, guide, figures, query)})
+        **_result_context(request, place, choices, guide, figures, query, bookable)})
 
 
 def _result_context(request: Request, place: OfficeGuide, choices: Choices, guide: Guide,
-                    figures: Any, query: str) -> dict[str, Any]:
-    """What the result page shows, in the page's language."""
+                    figures: Any, query: str, bookable_services: set[str]) -> dict[str, Any]:
+    """What the result page shows, in the page's language; `bookable_services` (codes) get a
+    "Book a visit time" link to their booking page."""
     code = place.office.code
     services = place.services
     waits = [(services[service_code], wait_words(wait.shown), wait.waiting)
              for service_code, wait in figures.waits.items()]
-    bookable = {step.service: route_or_none(request, "navigator_booking", office=code,
+    bookable = {step.service: route_or_none(request, "booking_book", office=code,
                                             service=step.service)
-                for step in guide.steps if step.service in services
-                and services[step.service].kind == ServiceKind.APPOINTMENT}
+                for step in guide.steps if step.service in bookable_services}
     details = route_or_none(request, "at_home", office=code)
     base_url = str(request.app.state.settings.base_url or "").rstrip("/") or \
         str(request.base_url).rstrip("/")
