@@ -133,7 +133,7 @@ def _extracted_ids() -> set[str]:
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
                                      "lstrip_blocks": "True"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-                "lazy_gettext": None}
+                "lazy_gettext": None, "deferred": None}
     ids = set()
     for _, _, message, _, _ in extract_from_dir(PROJECT_ROOT, method_map, options, keywords):
         ids.add(message if isinstance(message, str) else message[0])
