@@ -199,36 +199,29 @@ def _duplicates(items: list[Any], attr: str, loc: Loc, label: str,
             first[value] = index
 
 
-def _unknown(kind: str, item_id: str) -> Deferred:
-    """An id that names no item of `kind`, as a whole sentence per kind (for translators)."""
-    return {
-        "documents": lambda: deferred("unknown document '%(id)s'", id=item_id),
-        "forms": lambda: deferred("unknown form '%(id)s'", id=item_id),
-        "procedures": lambda: deferred("unknown procedure '%(id)s'", id=item_id),
-    }[kind]()
-
-
-def _listed_twice(kind: str, item_id: str) -> Deferred:
-    """An id listed twice in a list of `kind`."""
-    return {
-        "documents": lambda: deferred("document '%(id)s' is listed twice", id=item_id),
-        "forms": lambda: deferred("form '%(id)s' is listed twice", id=item_id),
-        "procedures": lambda: deferred("procedure '%(id)s' is listed twice", id=item_id),
-    }[kind]()
+#: An id that names no item of a kind, and one listed twice: whole sentences per kind.
+_REFERENCE_PROBLEMS = {
+    "documents": (lambda item_id: deferred("unknown document '%(id)s'", id=item_id),
+                  lambda item_id: deferred("document '%(id)s' is listed twice", id=item_id)),
+    "forms": (lambda item_id: deferred("unknown form '%(id)s'", id=item_id),
+              lambda item_id: deferred("form '%(id)s' is listed twice", id=item_id)),
+    "procedures": (lambda item_id: deferred("unknown procedure '%(id)s'", id=item_id),
+                   lambda item_id: deferred("procedure '%(id)s' is listed twice", id=item_id)),
+}
 
 
 def _references(ids: list[str], kind: str, catalog: Catalog, loc: Loc, label: str,
                 lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """Each id in `ids` must name an item of `kind`, and appear once."""
+    unknown, listed_twice = _REFERENCE_PROBLEMS[kind]
     seen: set[str] = set()
     for index, item_id in enumerate(ids):
         place = (*loc, index)
         if not catalog.has(kind, item_id):
-            yield Problem(label, line_of(lines, place), format_place(place),
-                          _unknown(kind, item_id))
+            yield Problem(label, line_of(lines, place), format_place(place), unknown(item_id))
         elif item_id in seen:
             yield Problem(label, line_of(lines, place), format_place(place),
-                          _listed_twice(kind, item_id))
+                          listed_twice(item_id))
         seen.add(item_id)
 
 
