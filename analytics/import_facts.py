@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from analytics.import_order import drop_repeats, visit_order
+from analytics.import_order import visit_order
 from analytics.import_rows import Catalog, Row, check_visit_rows, read_rows, task_key
 from analytics.models import ROLLUP_TABLES
 from analytics.rollups import Deltas, fact_deltas, zone_of
@@ -87,9 +87,10 @@ def visit_events(rows: list[Row]) -> list[ImportedEvent]:
 
 
 def ordered_visit(rows: list[Row]) -> tuple[list[Row], list[tuple[int, int]]]:
-    """A visit's rows without repeats, in the order to write them; the repeats dropped."""
-    kept, repeats = drop_repeats(rows)
-    return visit_order(kept), repeats
+    """A visit's rows (in line order) without repeats, in the order to write them; the
+    repeats dropped."""
+    repeats: list[tuple[int, int]] = []
+    return visit_order(rows, repeats), repeats
 
 
 def visit_deltas(stream: BinaryIO, catalog: Catalog, counts: dict[tuple[int | None, str], int],

@@ -69,6 +69,9 @@ _PREFERENCE = {kind: rank for rank, kind in enumerate([
 _MAX_SEARCH = 24
 
 
+_AT = attrgetter("at")
+
+
 def _content(row: Row) -> tuple[object, ...]:
     """A total order on rows of one instant that ignores the line (None sorts first)."""
     return (_PREFERENCE[row.kind], row.ticket or "", row.service_ids, row.step or "",
@@ -88,12 +91,15 @@ def drop_repeats(rows: Iterable[Row]) -> tuple[list[Row], list[tuple[int, int]]]
     return kept, repeats
 
 
-def visit_order(rows: Iterable[Row]) -> list[Row]:
+def visit_order(rows: Iterable[Row], repeats: list[tuple[int, int]] | None = None
+                ) -> list[Row]:
     """One visit's rows in the order to write them: by time; within an instant the ticket
-    first, each task's events in a causal order, the visit's closing last."""
+    first, each task's events in a causal order, the visit's closing last. Given `repeats`,
+    the rows must come in line order and repeated ones are dropped and listed there, as by
+    `drop_repeats` (a repeat shares its instant: only instants of several rows are looked at)."""
     states: dict[str | None, _State] = defaultdict(lambda: _S.PENDING)
     ordered: list[Row] = []
-    for _at, group in groupby(sorted(rows, key=attrgetter("at")), key=attrgetter("at")):
+    for _at, group in groupby(sorted(rows, key=_AT), key=_AT):
         instant = list(group)
         if len(instant) == 1:  # most instants: nothing to order, only the task's state moves
             row = instant[0]
@@ -104,6 +110,9 @@ def visit_order(rows: Iterable[Row]) -> list[Row]:
                     states[key] = move[1]
             ordered.append(row)
             continue
+        if repeats is not None:
+            instant, dropped = drop_repeats(instant)
+            repeats += dropped
         tasks: dict[str | None, list[Row]] = defaultdict(list)
         for row in instant:
             tasks[task_key(row)].append(row)
@@ -128,7 +137,7 @@ def counter_order(rows: Iterable[Row], state_before: bool | None) -> list[Row]:
 def _causal(rows: list[Row], state: _State, into: list[Row]) -> _State:
     """Append one instant's rows of one task (or counter) in a causal order; the state after."""
     rows.sort(key=_content)
-    if len(rows) > 1:
+    if len(rows) > 1 and not _follows(rows, state):  # else the search finds this order first
         path = _path(state, Counter(row.kind for row in rows), set()) \
             if len(rows) <= _MAX_SEARCH else None
         if path is not None:  # rows of one kind keep their content order
@@ -141,6 +150,16 @@ def _causal(rows: list[Row], state: _State, into: list[Row]) -> _State:
         state = move[1] if move else state
     into += rows
     return state
+
+
+def _follows(rows: list[Row], state: _State) -> bool:
+    """Whether each row can follow the state the ones before it lead to."""
+    for row in rows:
+        allowed, after = _MOVES.get(row.kind, (_ANY, state))
+        if state not in allowed:
+            return False
+        state = after
+    return True
 
 
 def _path(state: _State, left: Counter[EventKind], failed: set[tuple[object, ...]]

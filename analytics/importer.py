@@ -221,9 +221,9 @@ class _Writer:
         visits = [self._visit(line, rows) for line, rows in batch]
         new = [key for key, _issued, _closed in visits if len(self.tickets[key]) == 1]
         for start in range(0, len(new), 500):
-            self.in_database += self.session.execute(
+            self.in_database += [(found[0], found[1], found[2]) for found in self.session.execute(
                 select(Visit.office_id, Visit.ticket_number, Visit.ticket_day).where(
-                    _TICKET_COLUMNS.in_(new[start:start + 500]))).tuples()
+                    _TICKET_COLUMNS.in_(new[start:start + 500])))]
         if self.problems or self.in_database or any(
                 len(self.tickets[visit[0]]) > 1 for visit in visits):
             self.writing = False  # the transaction will be undone: stop writing
