@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, NamedTuple
 from analytics.import_order import visit_order
 from analytics.import_rows import Catalog, Row, check_visit_rows, read_rows, task_key
 from analytics.models import ROLLUP_TABLES
-from analytics.rollups import Deltas, fact_deltas, zone_of
+from analytics.rollups import Deltas, fact_deltas, with_months, zone_of
 from analytics.timeline import COUNTER_KINDS, visit_facts
 from counter.models import EventKind
 
@@ -127,7 +127,7 @@ class Worker:
             self.process.stdin.write(task)
 
     def deltas(self) -> Deltas | None:
-        """Its rollup changes, once it is done; None if it failed."""
+        """Its rollup changes (with the months'), once it is done; None if it failed."""
         assert self.process.stdout is not None
         try:
             found: list[tuple[str, tuple[Any, ...], dict[str, int]]] = pickle.loads(
@@ -160,12 +160,12 @@ def can_start_worker(size: int) -> bool:
 
 
 def _work() -> None:
-    """The worker's body: its task from stdin, the changes by table name (tables do not cross
-    processes) to stdout."""
+    """The worker's body: its task from stdin, the changes with the months' by table name
+    (tables do not cross processes) to stdout."""
     gc.disable()  # a short-lived process of its own, whose objects form no cycles
     path, catalog, counts, tz = pickle.loads(sys.stdin.buffer.read())
     with open(path, "rb") as stream:
-        deltas = visit_deltas(stream, catalog, counts, tz, defaultdict(Counter))
+        deltas = with_months(visit_deltas(stream, catalog, counts, tz, defaultdict(Counter)))
     sys.stdout.buffer.write(pickle.dumps(
         [(table.name, key, dict(changes)) for (table, key), changes in deltas.items()],
         pickle.HIGHEST_PROTOCOL))

@@ -110,7 +110,7 @@ def visit_order(rows: Iterable[Row], repeats: list[tuple[int, int]] | None = Non
                     states[key] = move[1]
             ordered.append(row)
             continue
-        if repeats is not None:
+        if repeats is not None and len({row.kind for row in instant}) < len(instant):
             instant, dropped = drop_repeats(instant)
             repeats += dropped
         tasks: dict[str | None, list[Row]] = defaultdict(list)

@@ -302,6 +302,8 @@ _COUNTER_TEXTS = frozenset(kind.value for kind in COUNTER_KINDS)
 #: beyond this many (not a real export) the memory is cleared.
 _MAX_TEMPLATES = 100_000
 _VISIT_KEY = itemgetter(2, 3, 4, 5, 7, 9)
+#: A `Row` from a tuple of its fields, without the named tuple's own constructor (in Python).
+new_row = tuple.__new__
 
 
 @dataclass
@@ -375,8 +377,7 @@ def check_visit_rows(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catal
             template = templates[key] = _template(fields, catalog)
         at = _timestamp(fields[6])
         if (template is None or at is None or not ticket or len(visit) > 64
-                or len(ticket) > 16 or len(task) > 64 or "\x00" in visit or "\x00" in ticket
-                or "\x00" in task):
+                or len(ticket) > 16 or len(task) > 64 or "\x00" in visit + ticket + task):
             if catalog.full():
                 return
             row = _check_row(line, fields, catalog)
@@ -384,8 +385,8 @@ def check_visit_rows(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catal
                 yield row
             continue
         kind, office_id, service_ids, step, counter_id, staff_id = template
-        yield Row(line, kind, at, office_id, visit, ticket, service_ids, step, counter_id,
-                  task or None, staff_id)
+        yield new_row(Row, (line, kind, at, office_id, visit, ticket, service_ids, step,
+                            counter_id, task or None, staff_id))
 
 
 def _template(fields: tuple[str, ...], catalog: Catalog) -> tuple[Any, ...] | None:

@@ -14,6 +14,7 @@ columns, so an export imports back.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import secrets
@@ -70,7 +71,7 @@ from analytics.rollups import (
     zone_of,
 )
 from analytics.timeline import COUNTER_KINDS, visit_facts
-from counter.models import Event, EventKind, Task, TaskState, Visit, new_public_id
+from counter.models import PUBLIC_ID_BYTES, Event, EventKind, Task, TaskState, Visit
 from frontyard.i18n import gettext as _
 
 __all__ = ["COLUMNS", "MAX_BYTES", "ImportRejected", "ImportResult", "Problem", "import_events"]
@@ -160,17 +161,15 @@ def _start_worker(stream: BinaryIO, catalog: Catalog, surveyed: Survey, zone: Zo
 
 def _visit_deltas(worker: Worker | None, stream: BinaryIO, catalog: Catalog, surveyed: Survey,
                   zone: ZoneInfo, deltas: Deltas) -> Deltas:
-    """The rollup changes: the writer's own (the counters', and the visits' if it computed
-    them) and the worker's; if the worker failed, the visits' are computed here, from the file
-    read once more."""
-    if worker is None:
-        return deltas
-    found = worker.deltas()
-    if found is None:
+    """All the rollup changes, with the months': the writer's own (the counters', and the
+    visits' if it computed them) and the worker's; if the worker failed, the visits' are
+    computed here, from the file read once more."""
+    found = worker.deltas() if worker is not None else None
+    if worker is not None and found is None:
         stream.seek(0)
-        return visit_deltas(stream, replace(catalog, problems=[]), surveyed.counts, zone.key,
-                            deltas)
-    for key, changes in found.items():
+        visit_deltas(stream, replace(catalog, problems=[]), surveyed.counts, zone.key, deltas)
+    with_months(deltas)
+    for key, changes in (found or {}).items():  # the worker added its months' changes
         deltas[key].update(changes)
     return deltas
 
@@ -234,9 +233,10 @@ class _Writer:
         inserts = self.inserts
         visit_ids = inserts.ids(Visit.__table__, len(batch))  # type: ignore[attr-defined]
         visit_rows, task_rows, event_rows = [], [], []
-        for visit_id, (key, issued, closed), (_line, rows) in zip(visit_ids, visits, batch,
-                                                                    strict=True):
-            visit_rows.append(inserts.visit_row(visit_id, key, issued, closed))
+        tokens = _tokens(len(batch))
+        for visit_id, (key, issued, closed), (_line, rows), token in zip(
+                visit_ids, visits, batch, tokens, strict=True):
+            visit_rows.append(inserts.visit_row(visit_id, key, issued, closed, token))
             tasks: dict[str, list[Any]] = {}
             for row in rows:
                 task_key_ = task_key(row)
@@ -272,9 +272,11 @@ class _Writer:
     def _visit(self, line: int, rows: list[Row]
                ) -> tuple[tuple[int, str, date], datetime, datetime]:
         """A visit's ticket key, issue and closing times; its ticket noted with its line."""
-        issued = next((row.at for row in rows if row.kind is EventKind.ISSUED), rows[0].at)
-        closed = next((row.at for row in reversed(rows) if row.kind is EventKind.VISIT_CLOSED),
-                      rows[-1].at)
+        first, last = rows[0], rows[-1]  # most often the ticket's issue and the closing
+        issued = first.at if first.kind is EventKind.ISSUED else next(
+            (row.at for row in rows if row.kind is EventKind.ISSUED), first.at)
+        closed = last.at if last.kind is EventKind.VISIT_CLOSED else next(
+            (row.at for row in reversed(rows) if row.kind is EventKind.VISIT_CLOSED), last.at)
         key = (rows[0].office_id, rows[0].ticket or "", issued.astimezone(self.zone).date())
         self.tickets.setdefault(key, []).append(line)
         self._span(rows[0].at, rows[-1].at)
@@ -328,11 +330,12 @@ class _Writer:
         self.events += len(written)
 
     def finish(self, deltas: Deltas) -> None:
-        """Fill in the visits the counters' events name; write all the rollup changes."""
+        """Fill in the visits the counters' events name; write all the rollup changes (the
+        months' included)."""
         for event, key in self.named:
             event.visit_id = self.named_ids.get(key)
         self.session.flush()
-        write_deltas(self.session, with_months(deltas))
+        write_deltas(self.session, deltas)
         self.repeats.sort()
 
 
@@ -405,10 +408,10 @@ class _Inserts:
         return range(start, start + count)
 
     def visit_row(self, visit_id: int, key: tuple[int, str, date], issued: datetime,
-                  closed: datetime) -> tuple[Any, ...]:
+                  closed: datetime, tokens: tuple[str, str]) -> tuple[Any, ...]:
         """A visit's row (finished history: closed, never in a queue)."""
-        return (visit_id, key[0], key[1], self.day(key[2]), secrets.token_urlsafe(32),
-                new_public_id(), "ja", False, self.at(issued), self.at(closed), None)
+        return (visit_id, key[0], key[1], self.day(key[2]), *tokens, "ja", False,
+                self.at(issued), self.at(closed), None)
 
     def task_row(self, task_id: int, visit_id: int, position: int, task: list[Any]
                  ) -> tuple[Any, ...]:
@@ -417,6 +420,17 @@ class _Inserts:
         return (task_id, visit_id, task[1], position, None,
                 self.cancelled if done_at is None else self.done, 0, 0,
                 None if done_at is None else self.done_at(done_at))
+
+
+def _tokens(count: int) -> list[tuple[str, str]]:
+    """A status token and a public id for each of `count` visits, as `secrets.token_urlsafe`
+    and `new_public_id` make them, from one read of the system's randomness."""
+    size = _STATUS_TOKEN_BYTES + PUBLIC_ID_BYTES
+    random = secrets.token_bytes(size * count)
+    encode = base64.urlsafe_b64encode
+    return [(encode(random[start:start + _STATUS_TOKEN_BYTES]).rstrip(b"=").decode(),
+             encode(random[start + _STATUS_TOKEN_BYTES:start + size]).rstrip(b"=").decode())
+            for start in range(0, size * count, size)]
 
 
 def _open_before(session: Session, counter_id: int, rows: list[Row]) -> bool | None:
@@ -438,6 +452,8 @@ def _counter_event(row: Row) -> ImportedEvent:
                          row.counter_id, row.staff_id, data)
 
 
+#: The bytes of randomness in a visit's status token (as the kiosk's `token_urlsafe(32)`).
+_STATUS_TOKEN_BYTES = 32
 # Ids are given, not generated: see `_Inserts.ids`.
 _VISIT_COLUMNS = ("id", "office_id", "ticket_number", "ticket_day", "status_token", "public_id",
                   "locale", "priority", "issued_at", "closed_at", "issued_by_device_id")
