@@ -18,13 +18,12 @@ import subprocess
 import sys
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from analytics.import_order import visit_order
-from analytics.import_rows import Catalog, Row, check_visit_rows, read_rows, task_key
+from analytics.import_rows import Catalog, Row, read_rows, task_key, visit_groups
 from analytics.models import ROLLUP_TABLES
 from analytics.rollups import Deltas, fact_deltas, with_months, zone_of
 from analytics.timeline import COUNTER_KINDS, visit_facts
@@ -50,25 +49,6 @@ class ImportedEvent(NamedTuple):
     counter_id: int | None
     staff_user_id: int | None
     data: dict[str, Any]
-
-
-def complete_visits(rows: Iterable[Row], counts: dict[tuple[int | None, str], int]
-                    ) -> Iterator[list[Row]]:
-    """Each visit's rows (in line order) once its last one is read: a file in time order keeps
-    only the visits in progress in memory. Visits left incomplete (their file had wrong rows)
-    come last."""
-    waiting: dict[tuple[int, str | None], list[Row]] = {}
-    for row in rows:
-        key = (row.office_id, row.visit)
-        group = waiting.get(key)
-        if group is None:
-            group = waiting[key] = [row]
-        else:
-            group.append(row)
-        if len(group) == counts.get(key):  # type: ignore[call-overload]
-            del waiting[key]
-            yield group
-    yield from waiting.values()
 
 
 def visit_events(rows: list[Row]) -> list[ImportedEvent]:
@@ -97,7 +77,7 @@ def visit_deltas(stream: BinaryIO, catalog: Catalog, counts: dict[tuple[int | No
                  tz: str, into: Deltas) -> Deltas:
     """The rollup changes of every visit of the file (read from its start), added to `into`."""
     zone = zone_of(tz)
-    for rows in complete_visits(check_visit_rows(read_rows(stream), catalog), counts):
+    for rows in visit_groups(read_rows(stream), catalog, counts):
         fact_deltas(visit_facts(visit_events(ordered_visit(rows)[0])), zone, 1, into)
     return into
 

@@ -56,6 +56,9 @@ _MOVES: dict[EventKind, tuple[frozenset[_State], _State]] = {
     EventKind.COUNTER_OPENED: (frozenset({_S.CLOSED}), _S.OPEN),
     EventKind.COUNTER_SERVICES: (frozenset({_S.OPEN}), _S.OPEN),
 }
+#: The state each task event leads to.
+_TASK_MOVES = {kind: after for kind, (_before, after) in _MOVES.items()
+               if kind not in COUNTER_KINDS}
 #: What an event no move names may follow (the visit's own: issued, visit_closed).
 _ANY = frozenset(_State)
 #: The preference among events of one instant: the queue's usual sequence.
@@ -103,11 +106,9 @@ def visit_order(rows: Iterable[Row], repeats: list[tuple[int, int]] | None = Non
         instant = list(group)
         if len(instant) == 1:  # most instants: nothing to order, only the task's state moves
             row = instant[0]
-            key = task_key(row)
-            if key is not None:
-                move = _MOVES.get(row.kind)
-                if move is not None:
-                    states[key] = move[1]
+            after = _TASK_MOVES.get(row.kind)
+            if after is not None:  # a task's event (`task_key`, written out: it runs often)
+                states[row.task or f"service:{row.service_ids[0]}"] = after
             ordered.append(row)
             continue
         if repeats is not None and len({row.kind for row in instant}) < len(instant):

@@ -354,18 +354,21 @@ def survey(stream: BinaryIO, catalog: Catalog) -> Survey:
                   list(check_rows(aside, catalog)))
 
 
-def check_visit_rows(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catalog
-                     ) -> Iterator[Row]:
-    """The second pass: the rows of visits, checked (those `survey` set aside are skipped).
+def visit_groups(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catalog,
+                 counts: dict[tuple[int | None, str], int]) -> Iterator[list[Row]]:
+    """The second pass: each visit's rows, checked, in line order, once its last one is read
+    (a file in time order keeps only the visits in progress in memory); those `survey` set
+    aside are skipped. Visits left incomplete (the file has wrong rows) come last.
 
     Most columns take a few values, so each combination is checked once (by `_check_row`)
     and remembered; a row is then checked for its own values only. A row with any problem is
     checked again in full, so that its problems are those `check_rows` reports."""
     templates: dict[tuple[str, ...], tuple[Any, ...] | None] = {}
+    waiting: dict[tuple[int, str], list[Row]] = {}
     for line, fields in rows:
         if len(fields) == 2 or not fields[0] or fields[5] in _COUNTER_TEXTS:
             if len(fields) == 2:
-                yield from check_rows([(line, fields)], catalog)
+                list(check_rows([(line, fields)], catalog))
             continue
         visit, ticket, task = fields[0], fields[1], fields[8]
         key = _VISIT_KEY(fields)
@@ -379,14 +382,24 @@ def check_visit_rows(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catal
         if (template is None or at is None or not ticket or len(visit) > 64
                 or len(ticket) > 16 or len(task) > 64 or "\x00" in visit + ticket + task):
             if catalog.full():
-                return
+                break
             row = _check_row(line, fields, catalog)
-            if row is not None:
-                yield row
-            continue
-        kind, office_id, service_ids, step, counter_id, staff_id = template
-        yield new_row(Row, (line, kind, at, office_id, visit, ticket, service_ids, step,
-                            counter_id, task or None, staff_id))
+            if row is None:
+                continue
+        else:
+            kind, office_id, service_ids, step, counter_id, staff_id = template
+            row = new_row(Row, (line, kind, at, office_id, visit, ticket, service_ids, step,
+                                counter_id, task or None, staff_id))
+        group_key = (row.office_id, visit)
+        group = waiting.get(group_key)
+        if group is None:
+            group = waiting[group_key] = [row]
+        else:
+            group.append(row)
+        if len(group) == counts.get(group_key):
+            del waiting[group_key]
+            yield group
+    yield from waiting.values()
 
 
 def _template(fields: tuple[str, ...], catalog: Catalog) -> tuple[Any, ...] | None:

@@ -20,8 +20,8 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -38,7 +38,6 @@ from analytics.import_facts import (
     ImportedEvent,
     Worker,
     can_start_worker,
-    complete_visits,
     ordered_visit,
     visit_deltas,
     visit_events,
@@ -48,16 +47,16 @@ from analytics.import_rows import (
     COLUMNS,
     MAX_BYTES,
     MAX_PROBLEMS,
+    VISIT_KINDS,
     Catalog,
     ImportRejected,
     Problem,
     Row,
     Survey,
-    check_visit_rows,
     file_size,
     read_rows,
     survey,
-    task_key,
+    visit_groups,
 )
 from analytics.rollups import (
     Deltas,
@@ -113,8 +112,7 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
                 if writer.writing else None
             writer.facts = worker is None
             stream.seek(0)
-            for rows in complete_visits(check_visit_rows(read_rows(stream), catalog),
-                                        surveyed.counts):
+            for rows in visit_groups(read_rows(stream), catalog, surveyed.counts):
                 writer.add_visit(rows)
             writer.flush()
             writer.ticket_problems()
@@ -231,41 +229,42 @@ class _Writer:
         if self.inserts is None:
             self.inserts = _Inserts(self.session.connection())
         inserts = self.inserts
-        visit_ids = inserts.ids(Visit.__table__, len(batch))  # type: ignore[attr-defined]
+        at, kinds, imported = inserts.events.at, inserts.events.kinds, inserts.events.imported
+        visit_kinds, done = VISIT_KINDS, EventKind.DONE
         visit_rows, task_rows, event_rows = [], [], []
-        tokens = _tokens(len(batch))
-        for visit_id, (key, issued, closed), (_line, rows), token in zip(
-                visit_ids, visits, batch, tokens, strict=True):
+        for (key, issued, closed), (_line, rows), token in zip(
+                visits, batch, _tokens(len(batch)), strict=True):
+            visit_id = inserts.visit_ids.take()
             visit_rows.append(inserts.visit_row(visit_id, key, issued, closed, token))
+            # [id, service, last done] of each task (`task_key`, written out: it runs often).
             tasks: dict[str, list[Any]] = {}
             for row in rows:
-                task_key_ = task_key(row)
-                if task_key_ is None:
-                    task = None
+                kind = row.kind
+                if kind in visit_kinds:
+                    task_id = None
                 else:
+                    service_id = row.service_ids[0]
+                    task_key_ = row.task or f"service:{service_id}"
                     task = tasks.get(task_key_)
                     if task is None:
-                        task = tasks[task_key_] = [0, row.service_ids[0], None]
+                        task = tasks[task_key_] = [inserts.task_ids.take(), service_id, None]
                     else:
-                        task[1] = row.service_ids[0]
-                    if row.kind is EventKind.DONE:
+                        task[1] = service_id
+                    if kind is done:
                         task[2] = row.at
-                event_rows.append((row, visit_id, task))
-            for position, task in enumerate(tasks.values()):
-                task_rows.append((visit_id, position, task))
+                    task_id = task[0]
+                event_rows.append((at(row.at), kinds[kind], row.office_id, visit_id, task_id,
+                                   row.service_ids[0] if row.service_ids else None, row.step,
+                                   row.counter_id, row.staff_id, imported))
+            task_rows += [inserts.task_row(visit_id, position, task)
+                          for position, task in enumerate(tasks.values())]
             if (rows[0].office_id, rows[0].visit) in self.named_ids:
                 self.named_ids[(rows[0].office_id, rows[0].visit or "")] = visit_id
             if self.facts:
                 fact_deltas(visit_facts(visit_events(rows)), self.zone, 1, self.deltas)
-        task_ids = inserts.ids(Task.__table__, len(task_rows))  # type: ignore[attr-defined]
-        for task_id, (_visit_id, _position, task) in zip(task_ids, task_rows, strict=True):
-            task[0] = task_id
         inserts.visits.insert(visit_rows)
-        inserts.tasks.insert([inserts.task_row(task_id, visit_id, position, task) for
-                              task_id, (visit_id, position, task) in zip(task_ids, task_rows,
-                                                                          strict=True)])
-        inserts.events.insert([inserts.events.values(row, visit_id, task and task[0])
-                               for row, visit_id, task in event_rows])
+        inserts.tasks.insert(task_rows)
+        inserts.events.insert(event_rows)
         self.events += len(event_rows)
         self.visits += len(batch)
 
@@ -389,23 +388,8 @@ class _Inserts:
         self.done_at = _timestamps(self.tasks.processor("done_at"), connection.dialect.name)
         state = self.tasks.processor("state")
         self.done, self.cancelled = state(TaskState.DONE), state(TaskState.CANCELLED)
-        self.next_id: dict[str, int] = {}
-
-    def ids(self, table: Table, count: int) -> Sequence[int]:
-        """Ids for `count` new rows, taken before they are inserted: the events refer to them,
-        and no `RETURNING` needs matching back. PostgreSQL hands them out from the table's
-        sequence (other writers take theirs meanwhile); SQLite's writer holds the database's
-        only write lock for the whole transaction, so the ids after the largest are free."""
-        if self.connection.dialect.name == "postgresql":
-            return self.connection.exec_driver_sql(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (table.name, count)).scalars().all()
-        if table.name not in self.next_id:
-            self.next_id[table.name] = self.connection.execute(
-                select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
-        start = self.next_id[table.name]
-        self.next_id[table.name] = start + count
-        return range(start, start + count)
+        self.visit_ids = _Ids(connection, Visit.__table__)  # type: ignore[attr-defined]
+        self.task_ids = _Ids(connection, Task.__table__)  # type: ignore[attr-defined]
 
     def visit_row(self, visit_id: int, key: tuple[int, str, date], issued: datetime,
                   closed: datetime, tokens: tuple[str, str]) -> tuple[Any, ...]:
@@ -413,13 +397,39 @@ class _Inserts:
         return (visit_id, key[0], key[1], self.day(key[2]), *tokens, "ja", False,
                 self.at(issued), self.at(closed), None)
 
-    def task_row(self, task_id: int, visit_id: int, position: int, task: list[Any]
-                 ) -> tuple[Any, ...]:
+    def task_row(self, visit_id: int, position: int, task: list[Any]) -> tuple[Any, ...]:
         """A task's row from [id, service, last done]: done or cancelled, never in a queue."""
         done_at = task[2]
-        return (task_id, visit_id, task[1], position, None,
+        return (task[0], visit_id, task[1], position, None,
                 self.cancelled if done_at is None else self.done, 0, 0,
                 None if done_at is None else self.done_at(done_at))
+
+
+class _Ids:
+    """Ids for new rows of a table, taken before they are inserted: the events refer to them,
+    and no `RETURNING` needs matching back. PostgreSQL hands them out from the table's
+    sequence (other writers take theirs meanwhile); SQLite's writer holds the database's only
+    write lock for the whole transaction, so the ids after the largest are free."""
+
+    def __init__(self, connection: Connection, table: Table) -> None:
+        """Nothing taken yet."""
+        self.connection, self.table = connection, table
+        self.free: deque[int] = deque()
+        self.next: int | None = None
+
+    def take(self) -> int:
+        """One id."""
+        if self.connection.dialect.name == "postgresql":
+            if not self.free:
+                self.free.extend(self.connection.exec_driver_sql(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                    "FROM generate_series(1, %s)", (self.table.name, _IDS_AT_ONCE)).scalars())
+            return self.free.popleft()
+        if self.next is None:
+            self.next = self.connection.execute(
+                select(func.coalesce(func.max(self.table.c.id), 0))).scalar_one()
+        self.next += 1
+        return self.next
 
 
 def _tokens(count: int) -> list[tuple[str, str]]:
@@ -452,6 +462,8 @@ def _counter_event(row: Row) -> ImportedEvent:
                          row.counter_id, row.staff_id, data)
 
 
+#: Ids taken from a PostgreSQL sequence at once (the last ones of an import stay unused).
+_IDS_AT_ONCE = 1000
 #: The bytes of randomness in a visit's status token (as the kiosk's `token_urlsafe(32)`).
 _STATUS_TOKEN_BYTES = 32
 # Ids are given, not generated: see `_Inserts.ids`.
