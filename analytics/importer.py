@@ -1,13 +1,16 @@
 """Importing past events from another ticket system (CSV), so analytics start with a history.
 
-The file is read twice, one line at a time. The first pass checks every row: each wrong row
-is reported with its line number and, if there is any, nothing of the file is imported. The
-second writes, in the caller's transaction, each visit as soon as its last row has been read
-(its rows in a causal order within each instant, repeated rows dropped and reported:
-`analytics.import_order`), in batches of plain inserts, and adds the visits' facts to the
-rollups as it goes; counters' events, few, are written first and their windows replayed as
-`apply_events` does for the queue engine's (`event_deltas`); all the rollup changes are
-written once, at the end. Memory grows with the number of visits, not rows.
+The file is read twice, one line at a time. The first pass counts each visit's rows (at the
+CSV module's speed) and checks the counters' rows; the second checks every row of the visits
+and writes, in a savepoint of the caller's transaction, each visit as soon as its last row has
+been read (its rows in a causal order within each instant, repeated rows dropped and reported:
+`analytics.import_order`), in batches of plain inserts whose ids are taken beforehand. A wrong
+row anywhere — each is reported with its line number — undoes the savepoint: nothing of the
+file is imported. The visits' rollup changes are computed by a worker process reading the
+file beside the writes (`analytics.import_facts`), or here where a worker cannot help; the
+counters' events, few, are written first and their windows replayed as `apply_events` does
+(`event_deltas`); all the rollup changes are written once, at the end. Memory grows with the
+number of visits, not rows.
 The schema is in docs/analytics.md ("Importing events"); `analytics.exports` writes the same
 columns, so an export imports back.
 """
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, func, select, tuple_
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlmodel import Session
 
 from analytics.bulk_insert import BulkInsert
@@ -216,11 +219,8 @@ class _Writer:
         """Check the batch's tickets, insert its visits, tasks and events, count their facts."""
         batch, self.batch = self.batch, []
         visits = [self._visit(line, rows) for line, rows in batch]
-        new = [key for key, _issued, _closed in visits if len(self.tickets[key]) == 1]
-        for start in range(0, len(new), 500):
-            self.in_database += [(found[0], found[1], found[2]) for found in self.session.execute(
-                select(Visit.office_id, Visit.ticket_number, Visit.ticket_day).where(
-                    _TICKET_COLUMNS.in_(new[start:start + 500])))]
+        self._in_database([key for key, _issued, _closed in visits
+                           if len(self.tickets[key]) == 1])
         if self.problems or self.in_database or any(
                 len(self.tickets[visit[0]]) > 1 for visit in visits):
             self.writing = False  # the transaction will be undone: stop writing
@@ -267,6 +267,20 @@ class _Writer:
         inserts.events.insert(event_rows)
         self.events += len(event_rows)
         self.visits += len(batch)
+
+    def _in_database(self, keys: list[tuple[int, str, date]]) -> None:
+        """Note the tickets already in the database: those of the batch's days are read, one
+        office at a time (a batch spans a few days; comparing each key in SQL cost more).
+        Visits of this file written by earlier batches are among them, but their tickets
+        appear twice in the file: `keys` holds only those seen once."""
+        days: dict[int, list[date]] = defaultdict(list)
+        for office_id, _ticket, day in keys:
+            days[office_id].append(day)
+        for office_id, office_days in days.items():
+            found = {(office_id, ticket, day) for ticket, day in self.session.execute(
+                _TICKETS_OF_DAYS, {"office_id": office_id, "first": min(office_days),
+                                   "last": max(office_days)})}
+            self.in_database += [key for key in keys if key in found]
 
     def _visit(self, line: int, rows: list[Row]
                ) -> tuple[tuple[int, str, date], datetime, datetime]:
@@ -338,7 +352,9 @@ class _Writer:
         self.repeats.sort()
 
 
-_TICKET_COLUMNS = tuple_(Visit.office_id, Visit.ticket_number, Visit.ticket_day)  # type: ignore[arg-type]
+_TICKETS_OF_DAYS = select(Visit.ticket_number, Visit.ticket_day).where(
+    Visit.office_id == bindparam("office_id"), Visit.ticket_day.between(  # type: ignore[attr-defined]
+        bindparam("first"), bindparam("last")))
 
 
 class _EventInsert(BulkInsert):
