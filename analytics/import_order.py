@@ -17,7 +17,7 @@ from enum import Enum
 from itertools import groupby
 from operator import attrgetter
 
-from analytics.import_rows import Row, task_key
+from analytics.import_rows import VISIT_KINDS, Row, task_key
 from analytics.timeline import COUNTER_KINDS
 from counter.models import EventKind
 
@@ -110,6 +110,15 @@ def visit_order(rows: Iterable[Row], repeats: list[tuple[int, int]] | None = Non
             if after is not None:  # a task's event (`task_key`, written out: it runs often)
                 states[row.task or f"service:{row.service_ids[0]}"] = after
             ordered.append(row)
+            continue
+        if len(instant) == 2 and (instant[0].kind in VISIT_KINDS) != (
+                instant[1].kind in VISIT_KINDS):  # often: a ticket and its task's first event
+            visit_row, row = instant if instant[0].kind in VISIT_KINDS else instant[::-1]
+            after = _TASK_MOVES.get(row.kind)
+            if after is not None:
+                states[row.task or f"service:{row.service_ids[0]}"] = after
+            ordered += [visit_row, row] if visit_row.kind is EventKind.ISSUED else [row,
+                                                                                   visit_row]
             continue
         if repeats is not None and len({row.kind for row in instant}) < len(instant):
             instant, dropped = drop_repeats(instant)
