@@ -95,8 +95,9 @@ class ImportResult:
 
 
 def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportResult:
-    """Check the whole file, then write its visits, tasks and events and update the rollups,
-    all in the caller's transaction. Raises ImportRejected listing every problem."""
+    """Check every row of the file, write its visits, tasks and events and update the rollups,
+    all in the caller's transaction (in a savepoint of it, undone if any row is wrong). Raises
+    ImportRejected listing every problem."""
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     zone = zone_of(tz)
     catalog = Catalog.load(session)
@@ -192,7 +193,7 @@ class _Writer:
         self.last: datetime | None = None
         self.repeats: list[tuple[int, int]] = []
         self.inserts: _Inserts | None = None
-        #: Each (office, ticket, day): the first line of the visits that have it.
+        #: Each (office, ticket, day): the first lines of the visits that have it.
         self.tickets: dict[tuple[int, str, date], list[int]] = {}
         #: Tickets already in the database.
         self.in_database: list[tuple[int, str, date]] = []
