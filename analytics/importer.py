@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlmodel import Session
 
-from analytics.bulk_insert import BulkInsert
+from analytics.bulk_insert import BulkInsert, Inserting
 from analytics.import_facts import (
     IMPORTED,
     ImportedEvent,
@@ -105,6 +105,7 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
     stored = stored_timezone(session)
     # Written as it is checked, in a savepoint: a wrong row found later undoes everything.
     savepoint = session.begin_nested()
+    writer: _Writer | None = None
     with ExitStack() as cleanup:
         try:
             writer = _Writer(session, zone, catalog.problems,
@@ -119,6 +120,7 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
             for rows in visit_groups(read_rows(stream), catalog, surveyed.counts):
                 writer.add_visit(rows)
             writer.flush()
+            writer.inserting.wait()
             writer.ticket_problems()
             if catalog.problems:
                 raise ImportRejected(sorted(catalog.problems, key=lambda problem: problem.line)
@@ -128,6 +130,8 @@ def import_events(session: Session, data: bytes | BinaryIO, tz: Zone) -> ImportR
             check_timezone(session, zone)
             writer.finish(_visit_deltas(worker, stream, catalog, surveyed, zone, writer.deltas))
         except BaseException:
+            if writer is not None:
+                writer.inserting.wait(quiet=True)  # before the connection rolls back
             savepoint.rollback()
             raise
     savepoint.commit()
@@ -200,6 +204,7 @@ class _Writer:
         #: Counter events that name a visit, with the visit's key; the ids of those visits.
         self.named: list[tuple[Event, tuple[int, str]]] = []
         self.named_ids: dict[tuple[int, str], int | None] = {}
+        self.inserting = Inserting()
 
     def add_visit(self, rows: list[Row]) -> None:
         """Queue one visit's rows (in line order); write the batch when it is full."""
@@ -218,6 +223,7 @@ class _Writer:
 
     def flush(self) -> None:
         """Check the batch's tickets, insert its visits, tasks and events, count their facts."""
+        self.inserting.wait()  # the connection is this thread's again
         batch, self.batch = self.batch, []
         visits = [self._visit(line, rows) for line, rows in batch]
         self._in_database([key for key, _issued, _closed in visits
@@ -263,9 +269,8 @@ class _Writer:
                 self.named_ids[(rows[0].office_id, rows[0].visit or "")] = visit_id
             if self.facts:
                 fact_deltas(visit_facts(visit_events(rows)), self.zone, 1, self.deltas)
-        inserts.visits.insert(visit_rows)
-        inserts.tasks.insert(task_rows)
-        inserts.events.insert(event_rows)
+        self.inserting.start(inserts.visits.insert, visit_rows, inserts.tasks.insert, task_rows,
+                             inserts.events.insert, event_rows)
         self.events += len(event_rows)
         self.visits += len(batch)
 
@@ -346,6 +351,7 @@ class _Writer:
     def finish(self, deltas: Deltas) -> None:
         """Fill in the visits the counters' events name; write all the rollup changes (the
         months' included)."""
+        self.inserting.wait()
         for event, key in self.named:
             event.visit_id = self.named_ids.get(key)
         self.session.flush()

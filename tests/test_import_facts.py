@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from analytics import import_facts, importer
+from analytics.bulk_insert import Inserting
 from analytics.importer import ImportRejected, import_events
 from counter.models import Event, Visit
 from frontyard.i18n import use_locale
@@ -127,3 +128,18 @@ def test_a_wrong_row_after_written_visits_undoes_them(engine, world, monkeypatch
             assert (session.scalar(select(func.count()).select_from(Visit)),
                     session.scalar(select(func.count()).select_from(Event))) == before
         session.rollback()
+
+
+def test_a_failed_insert_in_its_thread_is_raised_by_the_next_wait():
+    """The batches' inserts run in a thread; their error reaches the importer, once."""
+    inserting = Inserting()
+    written: list[list[int]] = []
+
+    def fail(_rows: list[int]) -> None:
+        raise RuntimeError("disk full")
+
+    inserting.start(written.append, [1], fail, [2], written.append, [3])
+    with pytest.raises(RuntimeError, match="disk full"):
+        inserting.wait()
+    assert written == [[1]]
+    inserting.wait()
