@@ -4,12 +4,14 @@ SQLAlchemy's work per row of an executemany (building and processing each row's 
 and the NUL guard's walk over every value cost an import more than the database's own work.
 Here the caller turns values into the driver's with each column's bind processor (`processor`,
 memoised where values repeat) and the rows go to the driver as they are: COPY on PostgreSQL,
-one executemany on SQLite, in the connection's transaction. The caller vouches that no text
+one executemany on SQLite, in the connection's transaction (`Inserting` runs them in a thread,
+beside the caller's next batch). The caller vouches that no text
 holds a NUL character (`frontyard.database.NUL_CHECKED`: the import checks every field).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -81,3 +83,37 @@ def _same(value: Any) -> Any:
     """A value the driver takes as it is."""
     return value
 
+
+class Inserting:
+    """A batch's inserts, run in a thread while the caller prepares the next batch (the
+    import reads, checks and orders its rows): the database's own work (SQLite's B-trees and
+    foreign keys, PostgreSQL's COPY) runs without Python's lock, beside it. One batch at a
+    time, and nothing else uses the connection meanwhile: every use of it waits first."""
+
+    def __init__(self) -> None:
+        """Nothing running."""
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self, *work: Any) -> None:
+        """Run (insert, rows, insert, rows…) in order, in a thread."""
+        self.wait()
+        self.thread = threading.Thread(target=self._run, args=work, name="import-inserts")
+        self.thread.start()
+
+    def _run(self, *work: Any) -> None:
+        """The thread's body: keep the error for `wait`."""
+        try:
+            for insert, rows in zip(work[::2], work[1::2], strict=True):
+                insert(rows)
+        except BaseException as error:
+            self.error = error
+
+    def wait(self, *, quiet: bool = False) -> None:
+        """Wait for the inserts running, if any; raise their error (unless `quiet`)."""
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+        error, self.error = self.error, None
+        if error is not None and not quiet:
+            raise error

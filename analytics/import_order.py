@@ -17,7 +17,7 @@ from enum import Enum
 from itertools import groupby
 from operator import attrgetter
 
-from analytics.import_rows import Row, task_key
+from analytics.import_rows import VISIT_KINDS, Row, task_key
 from analytics.timeline import COUNTER_KINDS
 from counter.models import EventKind
 
@@ -56,6 +56,9 @@ _MOVES: dict[EventKind, tuple[frozenset[_State], _State]] = {
     EventKind.COUNTER_OPENED: (frozenset({_S.CLOSED}), _S.OPEN),
     EventKind.COUNTER_SERVICES: (frozenset({_S.OPEN}), _S.OPEN),
 }
+#: The state each task event leads to.
+_TASK_MOVES = {kind: after for kind, (_before, after) in _MOVES.items()
+               if kind not in COUNTER_KINDS}
 #: What an event no move names may follow (the visit's own: issued, visit_closed).
 _ANY = frozenset(_State)
 #: The preference among events of one instant: the queue's usual sequence.
@@ -67,6 +70,9 @@ _PREFERENCE = {kind: rank for rank, kind in enumerate([
     EventKind.VISIT_CLOSED])}
 #: Longer same-instant runs of one task are not searched (they are not real history).
 _MAX_SEARCH = 24
+
+
+_AT = attrgetter("at")
 
 
 def _content(row: Row) -> tuple[object, ...]:
@@ -88,22 +94,35 @@ def drop_repeats(rows: Iterable[Row]) -> tuple[list[Row], list[tuple[int, int]]]
     return kept, repeats
 
 
-def visit_order(rows: Iterable[Row]) -> list[Row]:
+def visit_order(rows: Iterable[Row], repeats: list[tuple[int, int]] | None = None
+                ) -> list[Row]:
     """One visit's rows in the order to write them: by time; within an instant the ticket
-    first, each task's events in a causal order, the visit's closing last."""
+    first, each task's events in a causal order, the visit's closing last. Given `repeats`,
+    the rows must come in line order and repeated ones are dropped and listed there, as by
+    `drop_repeats` (a repeat shares its instant: only instants of several rows are looked at)."""
     states: dict[str | None, _State] = defaultdict(lambda: _S.PENDING)
     ordered: list[Row] = []
-    for _at, group in groupby(sorted(rows, key=attrgetter("at")), key=attrgetter("at")):
+    for _at, group in groupby(sorted(rows, key=_AT), key=_AT):
         instant = list(group)
         if len(instant) == 1:  # most instants: nothing to order, only the task's state moves
             row = instant[0]
-            key = task_key(row)
-            if key is not None:
-                move = _MOVES.get(row.kind)
-                if move is not None:
-                    states[key] = move[1]
+            after = _TASK_MOVES.get(row.kind)
+            if after is not None:  # a task's event (`task_key`, written out: it runs often)
+                states[row.task or f"service:{row.service_ids[0]}"] = after
             ordered.append(row)
             continue
+        if len(instant) == 2 and (instant[0].kind in VISIT_KINDS) != (
+                instant[1].kind in VISIT_KINDS):  # often: a ticket and its task's first event
+            visit_row, row = instant if instant[0].kind in VISIT_KINDS else instant[::-1]
+            after = _TASK_MOVES.get(row.kind)
+            if after is not None:
+                states[row.task or f"service:{row.service_ids[0]}"] = after
+            ordered += [visit_row, row] if visit_row.kind is EventKind.ISSUED else [row,
+                                                                                   visit_row]
+            continue
+        if repeats is not None and len({row.kind for row in instant}) < len(instant):
+            instant, dropped = drop_repeats(instant)
+            repeats += dropped
         tasks: dict[str | None, list[Row]] = defaultdict(list)
         for row in instant:
             tasks[task_key(row)].append(row)
@@ -128,7 +147,7 @@ def counter_order(rows: Iterable[Row], state_before: bool | None) -> list[Row]:
 def _causal(rows: list[Row], state: _State, into: list[Row]) -> _State:
     """Append one instant's rows of one task (or counter) in a causal order; the state after."""
     rows.sort(key=_content)
-    if len(rows) > 1:
+    if len(rows) > 1 and not _follows(rows, state):  # else the search finds this order first
         path = _path(state, Counter(row.kind for row in rows), set()) \
             if len(rows) <= _MAX_SEARCH else None
         if path is not None:  # rows of one kind keep their content order
@@ -141,6 +160,16 @@ def _causal(rows: list[Row], state: _State, into: list[Row]) -> _State:
         state = move[1] if move else state
     into += rows
     return state
+
+
+def _follows(rows: list[Row], state: _State) -> bool:
+    """Whether each row can follow the state the ones before it lead to."""
+    for row in rows:
+        allowed, after = _MOVES.get(row.kind, (_ANY, state))
+        if state not in allowed:
+            return False
+        state = after
+    return True
 
 
 def _path(state: _State, left: Counter[EventKind], failed: set[tuple[object, ...]]

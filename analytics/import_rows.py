@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -120,6 +120,16 @@ def file_size(stream: BinaryIO) -> int:
     return size
 
 
+def _check_size(stream: BinaryIO) -> None:
+    """Refuse an empty or too large file (the stream is left at its start)."""
+    size = file_size(stream)
+    if not size:
+        raise ImportRejected([Problem(1, _("The file is empty."))])
+    if size > MAX_BYTES:
+        raise ImportRejected([Problem(1, _("The file is larger than %(size)d MB.")
+                                      % {"size": MAX_BYTES // 1024 // 1024})])
+
+
 def _first_bad_line(stream: BinaryIO) -> int:
     """The number of the first line that is not UTF-8 (the stream is read from its start)."""
     stream.seek(0)
@@ -135,12 +145,7 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, tuple[str, ...]]]:
     """(line number, the row's values in the order of COLUMNS, "" for a column the file lacks)
     for each data row of a UTF-8 CSV stream (a BOM is allowed); the header is checked first.
     A row with the wrong number of fields comes as (its count, the header's) instead."""
-    size = file_size(stream)
-    if not size:
-        raise ImportRejected([Problem(1, _("The file is empty."))])
-    if size > MAX_BYTES:
-        raise ImportRejected([Problem(1, _("The file is larger than %(size)d MB.")
-                                      % {"size": MAX_BYTES // 1024 // 1024})])
+    _check_size(stream)
     # Decoded in blocks, not line by line: a line's number is looked for only when one fails.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
@@ -152,8 +157,9 @@ def read_rows(stream: BinaryIO) -> Iterator[tuple[int, tuple[str, ...]]]:
         text.detach()  # the caller's stream stays open for the second pass
 
 
-def _parse(reader: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """The rows of `read_rows` from a CSV reader over the file's text."""
+def _header(reader: Any) -> tuple[int, list[int]]:
+    """The header's width and where each of COLUMNS is in a row (the width: a missing column
+    reads the "" appended after the row's own values)."""
     try:
         header = [name.strip().lower() for name in next(reader, [])]
     except csv.Error as error:
@@ -167,8 +173,13 @@ def _parse(reader: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
             "columns": ", ".join(COLUMNS), "required": ", ".join(REQUIRED_COLUMNS),
             "missing": ", ".join(missing) or "–", "unknown": ", ".join(unknown) or "–"})])
     width = len(header)
-    # A missing column reads the "" appended after the row's own values.
-    pick = itemgetter(*[header.index(name) if name in header else width for name in COLUMNS])
+    return width, [header.index(name) if name in header else width for name in COLUMNS]
+
+
+def _parse(reader: Any) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """The rows of `read_rows` from a CSV reader over the file's text."""
+    width, places = _header(reader)
+    pick = itemgetter(*places)
     strip = str.strip
     while True:
         try:
@@ -283,3 +294,120 @@ def _lookup(table: dict[tuple[int, str], int], office_id: int | None, code: str)
     if not code or office_id is None:
         return None
     return table.get((office_id, code), 0)
+
+
+#: Event types of the rows the first pass sets aside with those that name no visit.
+_COUNTER_TEXTS = frozenset(kind.value for kind in COUNTER_KINDS)
+#: Distinct (office, service, step, event, counter, staff) checked once each and remembered;
+#: beyond this many (not a real export) the memory is cleared.
+_MAX_TEMPLATES = 100_000
+_VISIT_KEY = itemgetter(2, 3, 4, 5, 7, 9)
+#: A `Row` from a tuple of its fields, without the named tuple's own constructor (in Python).
+new_row = tuple.__new__
+
+
+@dataclass
+class Survey:
+    """What the first pass learns: the rows of each visit, and the rows set aside."""
+
+    #: Rows per (office id, visit), so that the second pass knows when a visit is complete.
+    counts: dict[tuple[int | None, str], int]
+    #: The rows of counters (and rows that name no visit), checked: few, kept in memory.
+    aside: list[Row]
+
+
+def survey(stream: BinaryIO, catalog: Catalog) -> Survey:
+    """The first pass: count each visit's rows (as fast as the CSV module reads them; the
+    second pass checks them), check and keep the counters' rows."""
+    _check_size(stream)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    counts: dict[tuple[str, str], int] = {}
+    aside: list[tuple[int, tuple[str, ...]]] = []
+    try:
+        reader = csv.reader(text)
+        width, places = _header(reader)
+        office, visit, event = (places[COLUMNS.index(name)]
+                                for name in ("office", "visit", "event"))
+        pick = itemgetter(*places)
+        for values in reader:
+            if len(values) != width:  # reported by the second pass
+                continue
+            values.append("")
+            code = values[visit].strip()
+            if code and values[event].strip() not in _COUNTER_TEXTS:
+                key = (values[office].strip(), code)
+                counts[key] = counts.get(key, 0) + 1
+            else:
+                fields = tuple(map(str.strip, pick(values)))
+                if any(fields):
+                    aside.append((reader.line_num, fields))
+    except (csv.Error, UnicodeDecodeError):
+        text.detach()
+        stream.seek(0)
+        for _row in read_rows(stream):  # the same error, reported with its line
+            pass
+        raise
+    text.detach()
+    offices = catalog.offices
+    return Survey({(offices.get(code), visit_code): count
+                   for (code, visit_code), count in counts.items()},
+                  list(check_rows(aside, catalog)))
+
+
+def visit_groups(rows: Iterable[tuple[int, tuple[str, ...]]], catalog: Catalog,
+                 counts: dict[tuple[int | None, str], int]) -> Iterator[list[Row]]:
+    """The second pass: each visit's rows, checked, in line order, once its last one is read
+    (a file in time order keeps only the visits in progress in memory); those `survey` set
+    aside are skipped. Visits left incomplete (the file has wrong rows) come last.
+
+    Most columns take a few values, so each combination is checked once (by `_check_row`)
+    and remembered; a row is then checked for its own values only. A row with any problem is
+    checked again in full, so that its problems are those `check_rows` reports."""
+    templates: dict[tuple[str, ...], tuple[Any, ...] | None] = {}
+    waiting: dict[tuple[int, str], list[Row]] = {}
+    for line, fields in rows:
+        if len(fields) == 2 or not fields[0] or fields[5] in _COUNTER_TEXTS:
+            if len(fields) == 2:
+                list(check_rows([(line, fields)], catalog))
+            continue
+        visit, ticket, task = fields[0], fields[1], fields[8]
+        key = _VISIT_KEY(fields)
+        if key in templates:
+            template = templates[key]
+        else:
+            if len(templates) >= _MAX_TEMPLATES:
+                templates.clear()
+            template = templates[key] = _template(fields, catalog)
+        at = _timestamp(fields[6])
+        if (template is None or at is None or not ticket or len(visit) > 64
+                or len(ticket) > 16 or len(task) > 64 or "\x00" in visit + ticket + task):
+            if catalog.full():
+                break
+            row = _check_row(line, fields, catalog)
+            if row is None:
+                continue
+        else:
+            kind, office_id, service_ids, step, counter_id, staff_id = template
+            row = new_row(Row, (line, kind, at, office_id, visit, ticket, service_ids, step,
+                                counter_id, task or None, staff_id))
+        group_key = (row.office_id, visit)
+        group = waiting.get(group_key)
+        if group is None:
+            group = waiting[group_key] = [row]
+        else:
+            group.append(row)
+        if len(group) == counts.get(group_key):
+            del waiting[group_key]
+            yield group
+    yield from waiting.values()
+
+
+def _template(fields: tuple[str, ...], catalog: Catalog) -> tuple[Any, ...] | None:
+    """What a row with these office, service, step, event, counter and staff becomes (kind,
+    office, services, step, counter, staff), or None if they have a problem."""
+    checked = _check_row(0, ("v", "t", *fields[2:6], "2000-01-01T00:00:00+00:00", fields[7],
+                             "", fields[9]), replace(catalog, problems=[]))
+    if checked is None:
+        return None
+    return (checked.kind, checked.office_id, checked.service_ids, checked.step,
+            checked.counter_id, checked.staff_id)

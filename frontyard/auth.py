@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -18,9 +19,14 @@ from frontyard.database import UTCDateTime, enum_column, utcnow
 from frontyard.sliding_window import SlidingWindow
 
 _hasher = PasswordHasher()
-# A fixed hash to verify against when the user does not exist, so that an unknown name
-# costs the same time as a wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("frontyard-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A fixed hash to verify against when the user does not exist, so that an unknown name
+    costs the same time as a wrong password and does not reveal which accounts exist (made
+    on first use: hashing takes half a second that every command paid at start)."""
+    return _hasher.hash("frontyard-timing-equaliser")
 
 
 class Role(StrEnum):
@@ -89,7 +95,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; always spends the time of one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

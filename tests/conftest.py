@@ -45,11 +45,12 @@ def cheap_password_hashing() -> Iterator[None]:
 
     from frontyard import auth
 
-    saved = auth._hasher, auth._DUMMY_HASH
+    saved = auth._hasher
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    auth._DUMMY_HASH = auth._hasher.hash("frontyard-timing-equaliser")
+    auth._dummy_hash.cache_clear()
     yield
-    auth._hasher, auth._DUMMY_HASH = saved
+    auth._hasher = saved
+    auth._dummy_hash.cache_clear()
 
 
 @pytest.fixture(scope="session")
