@@ -148,6 +148,10 @@ def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
         where = f"line {mark.line + 1}: " if mark is not None else ""
         reason = getattr(error, "problem", None) or str(error)
         raise FileRejected([f"{where}not a YAML file: {reason}"]) from None
+    except RecursionError:
+        raise FileRejected(["not a YAML file: nested too deeply"]) from None
+    except ValueError as error:  # a value YAML cannot make: 2026-02-30, a 5,000-digit number
+        raise FileRejected([f"not a YAML file: a value cannot be read ({error})"]) from None
     if data is None:
         raise FileRejected(["the file is empty"])
     problems += nul_characters(data)

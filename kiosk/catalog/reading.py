@@ -114,6 +114,8 @@ def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Pro
         return None, {}, [Problem(label, None, "", f"YAML syntax: {error}")]
     except RecursionError:
         return None, {}, [Problem(label, None, "", "the YAML is nested too deeply")]
+    except ValueError as error:  # a value YAML cannot make: 2026-02-30, a 5,000-digit number
+        return None, {}, [Problem(label, None, "", f"YAML value cannot be read: {error}")]
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
