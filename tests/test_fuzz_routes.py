@@ -286,6 +286,17 @@ def _handler_fields(app: Any, path: str) -> set[str]:
     return names
 
 
+def _api_fields(path: str) -> set[str]:
+    """The property names of an API operation's body, as its OpenAPI document gives them."""
+    from counter.api.openapi import openapi_document
+
+    document = openapi_document()
+    body = document["paths"].get(path, {}).get("post", {}).get("requestBody", {})
+    reference = body.get("content", {}).get("application/json", {}).get("schema", {})
+    schema = document["components"]["schemas"].get(reference.get("$ref", "").split("/")[-1], {})
+    return set(schema.get("properties", {}))
+
+
 def _fingerprint(engine: Any) -> dict[str, Any]:
     """Each table's rows (a digest), the ambient ones aside; of the tables holding whole
     files, the number of rows (they only grow by a version or a picture at a time)."""
@@ -391,6 +402,8 @@ def _post(site: Site, app: Any, engine: Any, path: str) -> None:
     forms = site.forms.get(path, [])
     names = _handler_fields(app, path) | {name for form in forms for name in form.fields}
     is_api = path.startswith("/api/")
+    if is_api:  # the JSON API's field names are in its document
+        names |= _api_fields(path.replace(":int}", "}"))
     addresses = _addresses(path, site.params), _bogus(path, site.params)
     last = [_fingerprint(engine)]
 
@@ -439,6 +452,12 @@ def test_every_route_is_fuzzed_or_exempt(app):
     assert sorted(EXEMPT.keys() - routes) == [], "these exemptions name no route any more"
     kinds = {row.split(" ", 1)[0] for row in routes - EXEMPT.keys()}
     assert kinds <= {"GET", "POST"}, "a route of another method: teach the fuzzing about it"
+    from counter.api.openapi import openapi_document
+
+    documented = set(openapi_document()["paths"])
+    api = {row.split(" ", 1)[1].replace(":int}", "}") for row in routes
+           if row.startswith("POST /api/")}
+    assert sorted(api - documented) == [], "API routes whose body names the fuzzing lacks"
 
 
 #: Routes fuzzed last, as they may sign a principal out or change the city under the others.
