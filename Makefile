@@ -34,7 +34,7 @@ lint: $(STAMP)
 
 ## Translations: extract strings into messages.pot, merge into every catalog.
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k lazy_gettext -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k lazy_gettext -k deferred -o locales/messages.pot .
 
 i18n-update: i18n-extract
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --ignore-obsolete

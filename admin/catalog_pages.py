@@ -24,6 +24,7 @@ from frontyard.auth import Role, User
 from frontyard.errors import DomainError, ValidationFailed
 from frontyard.guards import current_user, require_role
 from frontyard.i18n import gettext as _
+from frontyard.i18n import translated
 from frontyard.templating import render
 from kiosk.catalog import Problem
 from kiosk.catalog_serving import check_version, served_catalog
@@ -55,9 +56,11 @@ def _base(request: Request) -> str:
 
 
 def problem_rows(problems: list[Problem], text: str | None) -> list[dict[str, Any]]:
-    """Problems for a page: line, place, message, and the line of YAML itself."""
+    """Problems for a page: line, place, message (in the admin's language), and the line of
+    YAML itself."""
     lines = text.splitlines() if text else []
-    return [{"line": problem.line, "place": problem.place, "message": problem.message,
+    return [{"line": problem.line, "place": problem.place,
+             "message": translated(problem.message),
              "source": lines[problem.line - 1][:160]
              if problem.line and problem.line <= len(lines) else ""}
             for problem in problems]

@@ -39,6 +39,7 @@ from admin.config_shapes import (
 from counter.models import Office
 from frontyard import audit
 from frontyard.exceptions import DomainError, ValidationFailed
+from frontyard.i18n import gettext as _
 from kiosk import catalog_config
 
 FORMAT = 1
@@ -129,11 +130,14 @@ def export_text(session: Session) -> str:
 # --- import --------------------------------------------------------------------------------
 
 def _reject(problems: list[Problem], lines: dict[Any, int]) -> FileRejected:
+    """Every problem as one line in the reader's language: its line, its place, what is wrong."""
     messages = []
     for problem in problems:
         line = line_of(lines, problem.path)
-        where = f"line {line}: " if line else ""
-        messages.append(f"{where}{describe_path(problem.path)}: {problem.message}")
+        place = describe_path(problem.path)
+        messages.append(_("line %(line)d: %(place)s: %(message)s") % {
+            "line": line, "place": place, "message": problem.message} if line
+            else f"{place}: {problem.message}")
     return FileRejected(messages)
 
 
@@ -145,19 +149,22 @@ def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
         reason = getattr(error, "problem", None) or str(error)
-        raise FileRejected([f"{where}not a YAML file: {reason}"]) from None
-    except RecursionError:
-        raise FileRejected(["not a YAML file: nested too deeply"]) from None
-    except ValueError as error:  # a value YAML cannot make: 2026-02-30, a 5,000-digit number
-        raise FileRejected([f"not a YAML file: a value cannot be read ({error})"]) from None
+        message = (_("line %(line)d: not a YAML file: %(reason)s") % {
+            "line": mark.line + 1, "reason": reason} if mark is not None
+            else _("not a YAML file: %(reason)s") % {"reason": reason})
+        raise FileRejected([message]) from None
+    except (RecursionError, ValueError) as error:
+        # A value YAML cannot make (2026-02-30, a 5,000-digit number) or nesting too deep.
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise FileRejected([_("not a YAML file: %(reason)s") % {"reason": reason}]) from None
     if data is None:
-        raise FileRejected(["the file is empty"])
+        raise FileRejected([_("the file is empty")])
     problems += nul_characters(data)
     top = check_mapping(data, (), {"format": int, "offices": list}, ["offices"], problems)
     if top.get("format", FORMAT) != FORMAT:
-        problems.append(Problem(("format",), f"this version reads format {FORMAT}"))
+        problems.append(Problem(("format",), _("this version reads format %(format)d") % {
+            "format": FORMAT}))
     known = OFFICE_KEYS | {section.name: object for section in SECTIONS}
     offices = []
     for index, entry in enumerate(check_list(top.get("offices"), ("offices",), problems)):

@@ -28,6 +28,7 @@ from admin.config_shapes import (
 )
 from counter.models import Office, ServiceKind
 from frontyard.exceptions import DomainError, ValidationFailed
+from frontyard.i18n import gettext as _
 
 SERVICE_KEYS: dict[str, type | tuple[type, ...]] = {
     "code": str, "prefix": str, "names": dict, "order": int, "colour": str, "kind": str,
@@ -166,7 +167,8 @@ def import_staff(session: Session, office: Office, data: Any) -> None:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigRejected([Problem((), "expected a mapping of user names to service codes")])
+        raise ConfigRejected([Problem((), _("expected a mapping of user names to service "
+                                            "codes"))])
     for name, value in data.items():
         found: list[Problem] = []
         codes = sorted(check_texts(value, (str(name),), found))

@@ -14,13 +14,11 @@ from typing import Any
 import yaml
 
 from frontyard.exceptions import ValidationFailed
+from frontyard.i18n import gettext as _
 
 #: A place in the file: mapping keys (str) and list positions (int), e.g. ("offices", 0, "code").
 Path = tuple[str | int, ...]
 
-#: The Python types a key's value may have, and how a problem names them.
-TYPE_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list",
-              dict: "a mapping (key: value)"}
 
 
 @dataclass(frozen=True)
@@ -49,12 +47,18 @@ def describe_path(path: Path) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(the whole file)"
+    return text or _("(the whole file)")
 
 
-def _type_name(kind: type | tuple[type, ...]) -> str:
+def expected(kind: type | tuple[type, ...]) -> str:
+    """The problem of a value that is not of the type a key needs, as a whole sentence."""
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(TYPE_NAMES.get(item, item.__name__) for item in kinds)
+    if kinds == (str, int):
+        return _("expected text or a whole number")
+    sentences = {str: lambda: _("expected text"), int: lambda: _("expected a whole number"),
+                 bool: lambda: _("expected true or false"), list: lambda: _("expected a list"),
+                 dict: lambda: _("expected a mapping (key: value)")}
+    return sentences[kinds[0]]()
 
 
 def is_a(value: Any, kind: type | tuple[type, ...]) -> bool:
@@ -71,33 +75,32 @@ def check_mapping(value: Any, path: Path, keys: Mapping[str, type | tuple[type, 
                   required: Iterable[str], problems: list[Problem]) -> dict[str, Any]:
     """A mapping with only the known keys, each of its type; the good part of it."""
     if not isinstance(value, dict):
-        problems.append(Problem(path, f"expected {_type_name(dict)}"))
+        problems.append(Problem(path, expected(dict)))
         return {}
     clean: dict[str, Any] = {}
     for key, item in value.items():
         if str(key) not in keys:
-            problems.append(Problem((*path, str(key)), "unknown key (known keys: "
-                                    f"{', '.join(keys)})"))
+            problems.append(Problem((*path, str(key)), _(
+                "unknown key (known keys: %(keys)s)") % {"keys": ", ".join(keys)}))
         elif not is_a(item, keys[str(key)]):
-            problems.append(Problem((*path, str(key)),
-                                    f"expected {_type_name(keys[str(key)])}"))
+            problems.append(Problem((*path, str(key)), expected(keys[str(key)])))
         else:
             clean[str(key)] = item
     for key in required:
         if key not in value:
-            problems.append(Problem(path, f"'{key}' is missing"))
+            problems.append(Problem(path, _("'%(key)s' is missing") % {"key": key}))
     return clean
 
 
 def check_names(value: Any, path: Path, problems: list[Problem]) -> dict[str, str]:
     """Names per language: a mapping of language codes to texts."""
     if not isinstance(value, dict):
-        problems.append(Problem(path, "expected a mapping of languages to names (ja: …)"))
+        problems.append(Problem(path, _("expected a mapping of languages to names (ja: …)")))
         return {}
     clean = {}
     for locale, text in value.items():
         if not isinstance(text, str):
-            problems.append(Problem((*path, str(locale)), "expected text"))
+            problems.append(Problem((*path, str(locale)), expected(str)))
         else:
             clean[str(locale)] = text
     return clean
@@ -108,7 +111,7 @@ def check_list(value: Any, path: Path, problems: list[Problem]) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        problems.append(Problem(path, f"expected {_type_name(list)}"))
+        problems.append(Problem(path, expected(list)))
         return []
     return value
 
@@ -118,7 +121,7 @@ def check_texts(value: Any, path: Path, problems: list[Problem]) -> list[str]:
     items = check_list(value, path, problems)
     for index, item in enumerate(items):
         if not isinstance(item, str):
-            problems.append(Problem((*path, index), "expected text"))
+            problems.append(Problem((*path, index), expected(str)))
     return [item for item in items if isinstance(item, str)]
 
 
@@ -128,7 +131,8 @@ def duplicates(keys: Iterable[tuple[int, str]], path: Path, what: str,
     seen: set[str] = set()
     for index, key in keys:
         if key in seen:
-            problems.append(Problem((*path, index), f"{what} {key!r} appears twice"))
+            problems.append(Problem((*path, index), _("%(field)s %(value)s appears twice") % {
+                "field": what, "value": repr(key)}))
         seen.add(key)
 
 
@@ -147,7 +151,7 @@ def nul_characters(value: Any, path: Path = ()) -> list[Problem]:
     """A problem for each text holding a NUL character (YAML can write one as "\\0"; the
     database refuses it, and it would fail the whole import at its first write)."""
     if isinstance(value, str):
-        return [Problem(path, "the text contains a NUL character")] if "\x00" in value else []
+        return [Problem(path, _("the text contains a NUL character"))] if "\x00" in value else []
     if isinstance(value, dict):
         return [problem for key, item in value.items()
                 for problem in nul_characters(item, (*path, str(key)))]
@@ -170,7 +174,7 @@ def line_numbers(text: str) -> tuple[dict[Path, int], list[Problem]]:
                 name = str(key.value)
                 lines.setdefault((*path, name), key.start_mark.line + 1)
                 if name in seen:
-                    problems.append(Problem((*path, name), "this key is written twice"))
+                    problems.append(Problem((*path, name), _("this key is written twice")))
                 seen.add(name)
                 walk(value, (*path, name))
         elif isinstance(node, yaml.SequenceNode):

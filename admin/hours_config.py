@@ -16,6 +16,7 @@ from counter import hours
 from counter.models import Office
 from frontyard.errors import DomainError, ValidationFailed
 from frontyard.i18n import as_text
+from frontyard.i18n import gettext as _
 
 CONFIG_SECTION = "hours"
 KEYS = ("closed_on_national_holidays", "weekly", "closures", "services")
@@ -49,7 +50,7 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        _fail(where, "expected a mapping")
+        _fail(where, _("expected a mapping"))
     return value  # type: ignore[no-any-return]
 
 
@@ -72,14 +73,15 @@ def _check(session: Session, office: Office, data: Any) -> tuple[Any, ...]:
     data = _mapping(data, "")
     unknown = sorted(set(map(str, data)) - set(KEYS))
     if unknown:
-        _fail(unknown[0], f"unknown key (known: {', '.join(KEYS)})")
+        _fail(unknown[0], _("unknown key (known: %(keys)s)") % {"keys": ", ".join(KEYS)})
     switch = data.get("closed_on_national_holidays", True)
     if not isinstance(switch, bool):
-        _fail("closed_on_national_holidays", "expected true or false")
+        _fail("closed_on_national_holidays", _("expected true or false"))
     weekly = _weekly(data.get("weekly"), "weekly")
     closures = data.get("closures") or []
     if not isinstance(closures, list) or len(closures) > hours_domain.MAX_CLOSURES:
-        _fail("closures", f"expected a list of at most {hours_domain.MAX_CLOSURES} closures")
+        _fail("closures", _("expected a list of at most %(max)d closures") % {
+            "max": hours_domain.MAX_CLOSURES})
     checked = []
     for index, item in enumerate(closures):
         item = _mapping(item, f"closures[{index}]")
@@ -101,7 +103,8 @@ def _check(session: Session, office: Office, data: Any) -> tuple[Any, ...]:
         cutoff = item.get("cutoff_minutes", 0)
         if isinstance(cutoff, bool) or not isinstance(cutoff, int) or \
                 not 0 <= cutoff <= hours.MAX_CUTOFF:
-            _fail(f"{where}.cutoff_minutes", f"expected minutes from 0 to {hours.MAX_CUTOFF}")
+            _fail(f"{where}.cutoff_minutes", _("expected minutes from 0 to %(max)d") % {
+                "max": hours.MAX_CUTOFF})
         services[service.id] = (service, _weekly(item.get("weekly"), f"{where}.weekly"), cutoff)
     return switch, weekly, checked, services
 

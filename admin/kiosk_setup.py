@@ -141,8 +141,8 @@ def _mapping(data: Any, key: str) -> dict[str, str]:
     value = data.get(key) or {}
     if not isinstance(value, dict) or not all(
             isinstance(code, str) and isinstance(text, str) for code, text in value.items()):
-        raise ValidationFailed(f"{CONFIG_SECTION}.{key}: give a mapping of language code to "
-                               f"text, e.g. ja: …")
+        raise ValidationFailed(_("%(where)s: give a mapping of language code to text, e.g. "
+                                 "ja: …") % {"where": f"{CONFIG_SECTION}.{key}"})
     return value
 
 
@@ -151,15 +151,16 @@ def import_config(session: Session, office: Office, data: Any) -> None:
     kiosk settings and the city's name; flushes, never commits. The catalog is not checked
     here: a configuration file may bring it in the same import."""
     if not isinstance(data, dict):
-        raise ValidationFailed(f"{CONFIG_SECTION}: give a mapping with "
-                               f"{', '.join(_KEYS)}")
+        raise ValidationFailed(_("%(where)s: give a mapping with %(keys)s") % {
+            "where": CONFIG_SECTION, "keys": ", ".join(_KEYS)})
     unknown = sorted(set(data) - set(_KEYS))
     if unknown:
-        raise ValidationFailed(f"{CONFIG_SECTION}: unknown key {', '.join(map(str, unknown))}")
+        raise ValidationFailed(_("%(where)s: unknown key %(keys)s") % {
+            "where": CONFIG_SECTION, "keys": ", ".join(map(str, unknown))})
     languages = data.get("languages")
     if not isinstance(languages, list) or not all(isinstance(code, str) for code in languages):
-        raise ValidationFailed(f"{CONFIG_SECTION}.languages: give a list of language codes, "
-                               f"e.g. [ja, en]")
+        raise ValidationFailed(_("%(where)s: give a list of language codes, e.g. [ja, en]") % {
+            "where": f"{CONFIG_SECTION}.languages"})
     city, welcome, privacy = (_mapping(data, key) for key in ("city_name", "welcome", "privacy"))
     try:
         if city:

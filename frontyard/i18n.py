@@ -229,6 +229,43 @@ def lazy_gettext(message: str) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False)
 
 
+class Deferred(str):
+    """A message that is English as a string and translated only when shown (`translated`).
+
+    For messages built where no reader is known, or kept for every reader: a catalog check's
+    problems are cached by the text's hash and shared by every admin, kiosk and command, so
+    they keep their msgid and values and each page translates them into its reader's
+    language; the command line and the logs print the English string."""
+
+    __slots__ = ("msgid", "params")
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, params: dict[str, object]) -> Deferred:
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid = msgid
+        text.params = params
+        return text
+
+    def translated(self) -> str:
+        """The message in the current language (its values too, when they are messages)."""
+        text = gettext(self.msgid)
+        if not self.params:
+            return text
+        return text % {key: translated(value) if isinstance(value, str) else value
+                       for key, value in self.params.items()}
+
+
+def deferred(message: str, **params: object) -> Deferred:
+    """A message translated when shown rather than now (extracted like `gettext`)."""
+    return Deferred(message, params)
+
+
+def translated(text: str) -> str:
+    """A Deferred message in the current language; any other text as it is."""
+    return text.translated() if isinstance(text, Deferred) else text
+
+
 def translate_map(names: dict[str, str]) -> str:
     """Pick the current language from a {code: text} map of catalog data, with fallbacks.
 

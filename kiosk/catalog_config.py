@@ -16,6 +16,7 @@ from sqlmodel import Session
 from counter.models import Office
 from frontyard.exceptions import ValidationFailed
 from frontyard.i18n import gettext as _
+from frontyard.i18n import translated
 from kiosk.catalog_serving import check_version
 from kiosk.catalog_versions import dump_yaml, publish, published_version, save_version
 
@@ -41,9 +42,9 @@ def import_config(session: Session, office: Office, data: Any) -> None:
     version = save_version(session, None, office, dump_yaml(data), "configuration import")
     result = check_version(session, office, version)
     if result.catalog is None:
-        # The checker's problems are in English, as `catalog check` prints them.
-        lines = [f"catalog.{problem.place}: {problem.message}" if problem.place
-                 else f"catalog: {problem.message}" for problem in result.problems]
+        # In the reader's language (the command line's is English): the check is cached for all.
+        lines = [f"catalog.{problem.place}: {translated(problem.message)}" if problem.place
+                 else f"catalog: {translated(problem.message)}" for problem in result.problems]
         summary = "\n".join(lines)
         raise ValidationFailed(summary, catalog=lines[0])
     publish(session, None, office, version, result)

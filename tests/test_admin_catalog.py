@@ -239,3 +239,20 @@ def test_role_matrix(client, staff_client, manager_client, admin_client, engine)
     assert _states(engine) == [(1, "published")]
     assert admin_client.get("/admin/offices/nowhere/catalog").status_code == 404
     assert admin_client.get(f"{BASE}/99").status_code == 404
+
+
+def test_problems_are_shown_in_the_admins_language(admin_client):
+    """An admin reading in Japanese reads each problem in Japanese, on its line; the check is
+    cached for every reader, so the same version still reads in English for an English one."""
+    admin_client.headers["Accept-Language"] = "ja"
+    response = _upload(admin_client, broken().encode(), publish=True)
+    assert response.status_code == 422
+    line = GOOD.splitlines().index("    service: childcare", 40) + 1
+    assert f"<td>{line}</td>" in response.text and "service: nowhere" in response.text
+    assert "不明な業務 &#39;nowhere&#39;" in response.text
+    assert "unknown service" not in response.text
+    refused = _upload(admin_client, b"format: 1\noffice: [kita\n")
+    assert refused.status_code == 422 and "YAML の構文エラー" in refused.text
+    admin_client.headers["Accept-Language"] = "en"
+    page = admin_client.get(f"{BASE}/1")
+    assert "unknown service &#39;nowhere&#39;" in page.text and "不明な業務" not in page.text

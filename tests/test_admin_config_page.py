@@ -88,3 +88,20 @@ def test_apply_refuses_a_file_that_no_longer_fits(admin_client, engine):
     assert "Unknown service: zz" in html.unescape(response.text)
     with Session(engine) as session:
         assert session.exec(select(Office)).all() == []
+
+
+def test_problems_are_shown_in_the_admins_language(admin_client, engine):
+    """An admin reading in Japanese reads each problem of the file in Japanese, with its line
+    and its place; the catalog section's problems too."""
+    admin_client.headers["Accept-Language"] = "ja"
+    response = _upload(admin_client, CITY.replace("  services:\n", "  colour: red\n  services:\n"))
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    assert "4 行目: offices[0].colour: 不明なキーです（使えるキー: code, names, address" in page
+    assert "unknown key" not in page
+    response = _upload(admin_client, CITY + "  catalog: {format: 1}\n")
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    assert "8 行目: offices[0].catalog.catalog: catalog: 項目 'office' がありません" in page
+    with Session(engine) as session:
+        assert session.exec(select(Office)).all() == []

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from composition.cli import main
 from composition.demo import seed_structure
 from frontyard import database
+from frontyard.i18n import use_locale
 from kiosk.catalog import catalog_path
 
 DATA = Path(__file__).parent / "data" / "catalogs"
@@ -158,3 +159,13 @@ def test_catalog_names_fill_the_languages_services_lack(engine, settings, monkey
     assert again.exit_code == 0 and again.stdout == "Every service already has these names.\n"
     bad = CliRunner().invoke(main, ["catalog", "names", str(DATA / "bad_references.yaml")])
     assert bad.exit_code == 1 and "nothing was changed" in bad.stderr
+
+
+def test_problems_are_printed_in_english_whatever_the_current_language():
+    """The checker's problems are translated on the admin's pages only: the command prints
+    them in English even where Japanese is the current language."""
+    path = DATA / "good.yaml"
+    with use_locale("ja"):
+        code, out, _ = run(str(path), "--services", "residents", *DRAFT)
+    assert code == 1
+    assert out.splitlines()[0] == f"{path}:8: sections[1].service: unknown service 'childcare'"

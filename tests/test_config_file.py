@@ -191,9 +191,9 @@ BAD_FILES = [
      "line 1: format: this version reads format 1"),
     # Values YAML itself cannot make (it raised ValueError: a 500 in the admin console).
     ("a day that does not exist", GOOD + "  opened: 2026-02-30\n",
-     "a value cannot be read (day is out of range for month)"),
+     "not a YAML file: day is out of range for month"),
     ("a number past Python's digit limit", GOOD.replace("format: 1", "format: " + "9" * 5000),
-     "a value cannot be read (Exceeds the limit (4300 digits)"),
+     "not a YAML file: Exceeds the limit (4300 digits)"),
     ("nested too deeply", "[" * 5000, "not a YAML file: nested too deeply"),
 ]
 

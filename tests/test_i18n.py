@@ -133,7 +133,7 @@ def _extracted_ids() -> set[str]:
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True",
                                      "lstrip_blocks": "True"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-                "lazy_gettext": None}
+                "lazy_gettext": None, "deferred": None}
     ids = set()
     for _, _, message, _, _ in extract_from_dir(PROJECT_ROOT, method_map, options, keywords):
         ids.add(message if isinstance(message, str) else message[0])
@@ -251,3 +251,21 @@ def test_untranslated_plurals_fall_back_instead_of_showing_the_singular(code):
         expected = (i18n.translations(fallback).ngettext(singular, plural, 3) if fallback
                     else plural)
         assert got == expected, (code, singular)
+
+
+def test_a_deferred_message_is_english_as_text_and_translated_when_shown():
+    """A deferred message (a catalog check's, cached for every reader) reads in English as a
+    string whatever the language around it, and in the reader's language when translated;
+    a message among its values is translated too, and easy Japanese keeps its readings."""
+    with i18n.use_locale("ja"):
+        message = i18n.deferred("Input should be a valid string, not %(found)s",
+                                found=i18n.deferred("a list"))
+        assert message == "Input should be a valid string, not a list"
+        assert i18n.translated(message) == "文字列でなければなりませんが、リスト です"
+        assert i18n.translated("plain text") == "plain text"
+    twice = i18n.deferred("duplicate key '%(key)s'", key="name")
+    with i18n.use_locale("ja_easy"):
+        shown = i18n.translated(twice)
+        assert str(shown) == "キー 'name' が 2回 あります" and "<ruby>回" in str(shown.__html__())
+    with i18n.use_locale("en"):
+        assert i18n.translated(twice) == "duplicate key 'name'"

@@ -18,6 +18,7 @@ from composition.cli import main
 from counter.models import Office
 from frontyard import branding, database
 from frontyard.errors import ValidationFailed
+from frontyard.i18n import use_locale
 from kiosk import flow, offer
 from kiosk.catalog import KIOSK_LOCALES, catalog_path
 from kiosk.catalog_versions import CatalogVersion
@@ -209,7 +210,7 @@ def test_configuration_section_round_trip_and_bad_data(engine, office_id):
                        ({**data, "privacy": {"ja_easy": "個人情報"}}, "kiosk.privacy.ja_easy"),
                        ({**data, "city_name": {"en": "No Japanese"}}, "kiosk.city_name"),
                        ({**data, "colour": "red"}, "kiosk: unknown key colour")):
-        with database.session_scope(engine) as session, \
+        with use_locale("en"), database.session_scope(engine) as session, \
                 pytest.raises(ValidationFailed) as error:
             office = session.get(Office, office_id)
             kiosk_setup.import_config(session, office, bad)  # type: ignore[arg-type]

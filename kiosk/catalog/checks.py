@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from frontyard import ruby
-from frontyard.i18n import BY_CODE, RUBY_LOCALES
+from frontyard.i18n import BY_CODE, RUBY_LOCALES, Deferred, deferred
 from kiosk.catalog.reading import (
     Loc,
     Problem,
@@ -31,21 +31,22 @@ from kiosk.catalog.texts import located_texts
 from kiosk.details import DETAIL_FIELDS
 
 
-def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> str | None:
+def _text_problem(value: Mapping[str, str], required: Iterable[str]) -> Deferred | None:
     """What is wrong with a {locale: text} map: unknown or missing locale, empty text, bad ruby."""
     unknown = sorted(set(value) - set(BY_CODE))
     if unknown:
-        return f"unknown locale {', '.join(unknown)}"
+        return deferred("unknown locale %(codes)s", codes=", ".join(unknown))
     empty = sorted(code for code, text in value.items() if not text.strip())
     if empty:
-        return f"empty translation for {', '.join(empty)}"
+        return deferred("empty translation for %(codes)s", codes=", ".join(empty))
     for code in sorted(RUBY_LOCALES & set(value)):
         problems = ruby.problems(value[code], every_kanji=True)
         if problems:
-            return f"{code}: {problems[0]}"
+            # The ruby checker's own words name the mark and its position: kept as they are.
+            return deferred("%(locale)s: %(problem)s", locale=code, problem=problems[0])
     missing = [code for code in required if code not in value]
     if missing:
-        return f"missing translation for {', '.join(missing)}"
+        return deferred("missing translation for %(codes)s", codes=", ".join(missing))
     return None
 
 
@@ -86,20 +87,58 @@ def _schema_problems(error: ValidationError, label: str, data: Any,
     problems = []
     for item in error.errors():
         loc = _data_loc(item["loc"], data)
-        message = item["msg"]
         if item["type"] == "missing":
-            message = f"missing field '{loc[-1]}'"
+            message: str = deferred("missing field '%(field)s'", field=str(loc[-1]))
             loc = loc[:-1]
         elif item["type"] == "extra_forbidden":
-            message = f"unknown field '{loc[-1]}'"
-        elif item["type"] == "string_pattern_mismatch":
-            message = (f"an id is lower-case letters, digits and '_', starting with a letter, "
-                       f"not {item['input']!r}")
-        elif item["type"] in {"string_type", "int_type", "bool_type", "list_type", "dict_type",
-                              "model_type", "literal_error"}:
-            message = f"{message}, not {_describe(item['input'])}"
+            message = deferred("unknown field '%(field)s'", field=str(loc[-1]))
+        else:
+            message = _schema_message(item["type"], item["msg"], item.get("ctx") or {},
+                                      item["input"])
         problems.append(Problem(label, line_of(lines, loc), format_place(loc), message))
     return problems
+
+
+def _schema_message(kind: str, text: str, ctx: Mapping[str, Any], value: Any) -> str:
+    """One of pydantic's errors as a whole sentence to translate (its English, where it says
+    what it expected); an error the catalog's schema cannot give keeps pydantic's words."""
+    found = _describe(value)
+    match kind:
+        case "string_pattern_mismatch":
+            return deferred("an id is lower-case letters, digits and '_', starting with a "
+                            "letter, not %(value)s", value=repr(value))
+        case "string_type":
+            return deferred("Input should be a valid string, not %(found)s", found=found)
+        case "int_type":
+            return deferred("Input should be a valid integer, not %(found)s", found=found)
+        case "bool_type":
+            return deferred("Input should be a valid boolean, not %(found)s", found=found)
+        case "list_type":
+            return deferred("Input should be a valid list, not %(found)s", found=found)
+        case "dict_type":
+            return deferred("Input should be a valid dictionary, not %(found)s", found=found)
+        case "model_type":
+            return deferred("Input should be a valid dictionary or instance of %(model)s, "
+                            "not %(found)s", model=str(ctx.get("class_name", "")), found=found)
+        case "literal_error":
+            return deferred("Input should be %(expected)s, not %(found)s",
+                            expected=str(ctx.get("expected", "")), found=found)
+        case "too_short":
+            return deferred("List should have at least %(min)s item after validation, not "
+                            "%(count)s", min=ctx.get("min_length"),
+                            count=ctx.get("actual_length"))
+        case "greater_than":
+            return deferred("Input should be greater than %(limit)s", limit=ctx.get("gt"))
+        case "less_than_equal":
+            return deferred("Input should be less than or equal to %(limit)s",
+                            limit=ctx.get("le"))
+        case "string_too_short":
+            return deferred("String should have at least %(min)s character",
+                            min=ctx.get("min_length"))
+        case "string_too_long":
+            return deferred("String should have at most %(max)s characters",
+                            max=ctx.get("max_length"))
+    return text
 
 
 def _data_loc(loc: tuple[Any, ...], data: Any) -> Loc:
@@ -121,12 +160,19 @@ def _data_loc(loc: tuple[Any, ...], data: Any) -> Loc:
 def _describe(value: Any) -> str:
     """How a YAML value reads back, to explain a type error (e.g. `no` read as false)."""
     if isinstance(value, bool):
-        return f"the boolean {str(value).lower()} (quote yes/no/on/off to keep them as text)"
+        return deferred("the boolean %(value)s (quote yes/no/on/off to keep them as text)",
+                        value=str(value).lower())
     if value is None:
-        return "an empty value"
-    kind = {dict: "a mapping", list: "a list", str: "text", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
-    return f"{kind} {value!r}" if kind in {"text", "a number"} else kind
+        return deferred("an empty value")
+    if isinstance(value, dict):
+        return deferred("a mapping")
+    if isinstance(value, list):
+        return deferred("a list")
+    if isinstance(value, str):
+        return deferred("text %(value)s", value=repr(value))
+    if isinstance(value, int | float):
+        return deferred("a number %(value)s", value=repr(value))
+    return type(value).__name__
 
 
 # --- cross-references ------------------------------------------------------------------------
@@ -146,25 +192,36 @@ def _duplicates(items: list[Any], attr: str, loc: Loc, label: str,
         if value in first:
             place: Loc = (*loc, index, attr)
             yield Problem(label, line_of(lines, place), format_place(place),
-                          f"duplicate {attr} '{value}' (first at "
-                          f"{format_place((*loc, first[value]))})")
+                          deferred("duplicate %(field)s '%(value)s' (first at %(place)s)",
+                                   field=attr, value=str(value),
+                                   place=format_place((*loc, first[value]))))
         else:
             first[value] = index
+
+
+#: An id that names no item of a kind, and one listed twice: whole sentences per kind.
+_REFERENCE_PROBLEMS = {
+    "documents": (lambda item_id: deferred("unknown document '%(id)s'", id=item_id),
+                  lambda item_id: deferred("document '%(id)s' is listed twice", id=item_id)),
+    "forms": (lambda item_id: deferred("unknown form '%(id)s'", id=item_id),
+              lambda item_id: deferred("form '%(id)s' is listed twice", id=item_id)),
+    "procedures": (lambda item_id: deferred("unknown procedure '%(id)s'", id=item_id),
+                   lambda item_id: deferred("procedure '%(id)s' is listed twice", id=item_id)),
+}
 
 
 def _references(ids: list[str], kind: str, catalog: Catalog, loc: Loc, label: str,
                 lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """Each id in `ids` must name an item of `kind`, and appear once."""
-    singular = kind.rstrip("s").replace("_", " ")
+    unknown, listed_twice = _REFERENCE_PROBLEMS[kind]
     seen: set[str] = set()
     for index, item_id in enumerate(ids):
         place = (*loc, index)
         if not catalog.has(kind, item_id):
-            yield Problem(label, line_of(lines, place), format_place(place),
-                          f"unknown {singular} '{item_id}'")
+            yield Problem(label, line_of(lines, place), format_place(place), unknown(item_id))
         elif item_id in seen:
             yield Problem(label, line_of(lines, place), format_place(place),
-                          f"{singular} '{item_id}' is listed twice")
+                          listed_twice(item_id))
         seen.add(item_id)
 
 
@@ -176,22 +233,34 @@ def _question_problems(question: Question, loc: Loc, label: str,
 
     if question.kind == "choice":
         if len(question.options) < 2:
-            yield problem("options", "a choice question needs at least two options")
+            yield problem("options", deferred("a choice question needs at least two options"))
         yield from _duplicates(question.options, "id", (*loc, "options"), label, lines)
     elif question.options:
-        yield problem("options", f"a {question.kind} question has no options")
+        yield problem("options", deferred("a %(kind)s question has no options",
+                                          kind=question.kind))
     if question.kind != "number":
         for name in ("minimum", "maximum", "unit"):
             if getattr(question, name) is not None:
-                yield problem(name, f"only a number question has '{name}'")
+                yield problem(name, deferred("only a number question has '%(field)s'",
+                                             field=name))
     if question.kind == "yes_no" and question.multiple:
-        yield problem("multiple", "a yes_no question has a single answer")
+        yield problem("multiple", deferred("a yes_no question has a single answer"))
     if (question.minimum is not None and question.maximum is not None
             and question.minimum > question.maximum):
-        yield problem("maximum", "maximum is below minimum")
+        yield problem("maximum", deferred("maximum is below minimum"))
 
 
 _OPERATORS = {"yes_no": {"equals"}, "choice": {"one_of"}, "number": {"at_least", "at_most"}}
+#: A condition with the wrong operators for its question's kind, one sentence per kind.
+_OPERATOR_PROBLEMS = {
+    "yes_no": lambda question_id: deferred(
+        "a condition on yes_no question '%(id)s' takes 'equals'", id=question_id),
+    "choice": lambda question_id: deferred(
+        "a condition on choice question '%(id)s' takes 'one_of'", id=question_id),
+    "number": lambda question_id: deferred(
+        "a condition on number question '%(id)s' takes 'at_least' and/or 'at_most'",
+        id=question_id),
+}
 
 
 def _condition_problems(condition: Condition, catalog: Catalog, loc: Loc, label: str,
@@ -201,29 +270,28 @@ def _condition_problems(condition: Condition, catalog: Catalog, loc: Loc, label:
         return _problem(label, lines, (*loc, field_name) if field_name else loc, message)
 
     if not catalog.has("questions", condition.question):
-        yield problem("question", f"unknown question '{condition.question}'")
+        yield problem("question", deferred("unknown question '%(id)s'", id=condition.question))
         return
     question = catalog.question(condition.question)
     used = {name for name in ("equals", "one_of", "at_least", "at_most")
             if getattr(condition, name) is not None}
     allowed = _OPERATORS[question.kind]
     if not used & allowed or used - allowed:
-        wanted = " and/or ".join(f"'{name}'" for name in sorted(allowed))
-        yield problem(None, f"a condition on {question.kind} question '{question.id}' "
-                            f"takes {wanted}")
+        yield problem(None, _OPERATOR_PROBLEMS[question.kind](question.id))
     options = {option.id for option in question.options}
     for option_id in condition.one_of or []:
         if question.kind == "choice" and option_id not in options:
-            yield problem("one_of", f"'{option_id}' is not an option of '{question.id}'")
+            yield problem("one_of", deferred("'%(option)s' is not an option of '%(question)s'",
+                                             option=option_id, question=question.id))
     if (condition.at_least is not None and condition.at_most is not None
             and condition.at_least > condition.at_most):
-        yield problem("at_most", "at_most is below at_least")
+        yield problem("at_most", deferred("at_most is below at_least"))
 
 
 def _reference_problems(catalog: Catalog, service_codes: set[str], required: tuple[str, ...],
                         label: str, lines: Mapping[Loc, int]) -> Iterator[Problem]:
     """Everything the schema cannot see: translations, ids, references, question logic."""
-    def at(loc: Loc, message: str) -> Problem:
+    def at(loc: Loc, message: Deferred) -> Problem:
         return Problem(label, line_of(lines, loc), format_place(loc), message)
 
     for loc, text in located_texts(catalog):
@@ -236,28 +304,32 @@ def _reference_problems(catalog: Catalog, service_codes: set[str], required: tup
         yield from _duplicates(getattr(catalog, kind), "id", (kind,), label, lines)
     for index, section in enumerate(catalog.sections):
         if section.service not in service_codes:
-            yield at(("sections", index, "service"), f"unknown service '{section.service}'")
+            yield at(("sections", index, "service"),
+                     deferred("unknown service '%(code)s'", code=section.service))
     for index, form in enumerate(catalog.forms):
         for position, name in enumerate(form.fields):
             if name not in DETAIL_FIELDS:
-                yield at(("forms", index, "fields", position), f"unknown detail field '{name}'")
+                yield at(("forms", index, "fields", position),
+                         deferred("unknown detail field '%(field)s'", field=name))
     for index, question in enumerate(catalog.questions):
         yield from _question_problems(question, ("questions", index), label, lines)
     for index, procedure in enumerate(catalog.procedures):
         loc: Loc = ("procedures", index)
         if procedure.service not in service_codes:
-            yield at((*loc, "service"), f"unknown service '{procedure.service}'")
+            yield at((*loc, "service"),
+                     deferred("unknown service '%(code)s'", code=procedure.service))
         elif procedure.service not in {section.service for section in catalog.sections}:
-            yield at((*loc, "service"), f"no section for service '{procedure.service}'")
+            yield at((*loc, "service"),
+                     deferred("no section for service '%(code)s'", code=procedure.service))
         yield from _references(procedure.documents, "documents", catalog, (*loc, "documents"),
                                label, lines)
         yield from _references(procedure.forms, "forms", catalog, (*loc, "forms"), label, lines)
         if procedure.online is not None and not is_web_address(procedure.online.url):
-            yield at((*loc, "online", "url"), "an online alternative's url must be an http:// or "
-                                               "https:// address")
+            yield at((*loc, "online", "url"), deferred(
+                "an online alternative's url must be an http:// or https:// address"))
         deadline = procedure.deadline
         if deadline is not None and deadline.days is not None and deadline.months is not None:
-            yield at((*loc, "deadline"), "give either days or months, not both")
+            yield at((*loc, "deadline"), deferred("give either days or months, not both"))
     for index, event in enumerate(catalog.life_events):
         loc = ("life_events", index)
         yield from _references(event.procedures, "procedures", catalog, (*loc, "procedures"),
@@ -270,7 +342,16 @@ def _reference_problems(catalog: Catalog, service_codes: set[str], required: tup
                 yield from _condition_problems(condition, catalog, (*rule_loc, "when", position),
                                                label, lines)
         if not event.procedures and not event.rules:
-            yield at(loc, f"life event '{event.id}' leads to no procedure")
+            yield at(loc, deferred("life event '%(id)s' leads to no procedure", id=event.id))
+
+
+#: An item nothing uses, one sentence per kind.
+_NEVER_USED = {
+    "procedures": lambda item_id: deferred("procedure '%(id)s' is never used", id=item_id),
+    "questions": lambda item_id: deferred("question '%(id)s' is never used", id=item_id),
+    "documents": lambda item_id: deferred("document '%(id)s' is never used", id=item_id),
+    "forms": lambda item_id: deferred("form '%(id)s' is never used", id=item_id),
+}
 
 
 def _warnings(catalog: Catalog, label: str, lines: Mapping[Loc, int]) -> Iterator[Problem]:
@@ -288,7 +369,7 @@ def _warnings(catalog: Catalog, label: str, lines: Mapping[Loc, int]) -> Iterato
             if item.id not in used:
                 loc: Loc = (kind, index)
                 yield Problem(label, line_of(lines, loc), format_place(loc),
-                              f"{kind.rstrip('s')} '{item.id}' is never used")
+                              _NEVER_USED[kind](item.id))
 
 
 # --- loading ---------------------------------------------------------------------------------

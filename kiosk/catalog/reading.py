@@ -13,10 +13,13 @@ from typing import Any
 
 import yaml
 
+from frontyard.i18n import deferred
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a catalog file."""
+    """One thing wrong with a catalog file; `message` is English as a string and
+    `frontyard.i18n.translated(message)` on a page (checks are cached for every reader)."""
 
     file: str
     line: int | None
@@ -77,9 +80,9 @@ def _shape_problem(text: str) -> tuple[int, str] | None:
     for count, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             return (event.start_mark.line + 1,
-                    "anchors and aliases (& and *) are not allowed in a catalog")
+                    deferred("anchors and aliases (& and *) are not allowed in a catalog"))
         if count > MAX_NODES:
-            return event.start_mark.line + 1, "the catalog is too large"
+            return event.start_mark.line + 1, deferred("the catalog is too large")
     return None
 
 
@@ -88,7 +91,8 @@ def read_yaml(path: Path, label: str) -> tuple[Any, dict[Loc, int], list[Problem
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, {}, [Problem(label, None, "", f"cannot read the file: {error}")]
+        return None, {}, [Problem(label, None, "", deferred("cannot read the file: %(error)s",
+                                                              error=str(error)))]
     return read_yaml_text(text, label)
 
 
@@ -96,9 +100,10 @@ def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Pro
     """Parse a catalog's YAML text safely; returns the data, the line of each place, and
     problems (no anchors or aliases, a mapping at the root)."""
     if not text.strip():
-        return None, {}, [Problem(label, None, "", "the catalog is empty")]
+        return None, {}, [Problem(label, None, "", deferred("the catalog is empty"))]
     if "\x00" in text:
-        return None, {}, [Problem(label, None, "", "the file is not text (it holds NUL bytes)")]
+        return None, {}, [Problem(label, None, "", deferred(
+            "the file is not text (it holds NUL bytes)"))]
     loader = yaml.SafeLoader(text)
     try:
         shape = _shape_problem(text)
@@ -109,13 +114,16 @@ def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Pro
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark else None
-        return None, {}, [Problem(label, line, "", f"YAML syntax: {error.problem}")]
+        return None, {}, [Problem(label, line, "", deferred("YAML syntax: %(problem)s",
+                                                              problem=str(error.problem)))]
     except yaml.YAMLError as error:
-        return None, {}, [Problem(label, None, "", f"YAML syntax: {error}")]
+        return None, {}, [Problem(label, None, "", deferred("YAML syntax: %(problem)s",
+                                                              problem=str(error)))]
     except RecursionError:
-        return None, {}, [Problem(label, None, "", "the YAML is nested too deeply")]
+        return None, {}, [Problem(label, None, "", deferred("the YAML is nested too deeply"))]
     except ValueError as error:  # a value YAML cannot make: 2026-02-30, a 5,000-digit number
-        return None, {}, [Problem(label, None, "", f"YAML value cannot be read: {error}")]
+        return None, {}, [Problem(label, None, "", deferred("YAML syntax: %(problem)s",
+                                                              problem=str(error)))]
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
@@ -124,9 +132,11 @@ def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Pro
         try:
             _walk_nodes(node, (), lines, duplicates)
         except RecursionError:
-            return None, {}, [Problem(label, None, "", "the YAML is nested too deeply")]
-    problems = [Problem(label, lines[loc], format_place(loc[:-1]), f"duplicate key '{key}'")
+            return None, {}, [Problem(label, None, "",
+                                      deferred("the YAML is nested too deeply"))]
+    problems = [Problem(label, lines[loc], format_place(loc[:-1]),
+                        deferred("duplicate key '%(key)s'", key=str(key)))
                 for loc, key in duplicates]
     if not isinstance(data, dict):
-        problems.append(Problem(label, 1, "", "the catalog must be a YAML mapping"))
+        problems.append(Problem(label, 1, "", deferred("the catalog must be a YAML mapping")))
     return data, lines, problems
