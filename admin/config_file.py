@@ -154,6 +154,10 @@ def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
             "line": mark.line + 1, "reason": reason} if mark is not None
             else _("not a YAML file: %(reason)s") % {"reason": reason})
         raise FileRejected([message]) from None
+    except (RecursionError, ValueError) as error:
+        # A value YAML cannot make (2026-02-30, a 5,000-digit number) or nesting too deep.
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise FileRejected([_("not a YAML file: %(reason)s") % {"reason": reason}]) from None
     if data is None:
         raise FileRejected([_("the file is empty")])
     problems += nul_characters(data)

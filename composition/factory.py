@@ -42,7 +42,15 @@ from composition import wiring
 from counter.appointments import checkin
 from counter.appointments.booking import BookingRules
 from counter.retention import purge_personal_data
-from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
+from frontyard import (
+    PROJECT_ROOT,
+    account_pages,
+    branding_routes,
+    database,
+    revocation,
+    routing,
+    web,
+)
 from frontyard.auth import LoginThrottle
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
@@ -72,8 +80,8 @@ log = logging.getLogger("frontyard")
 
 
 def _routes() -> list[Route | Mount]:
-    """Every area's routes, mounted in one place."""
-    return [
+    """Every area's routes, mounted in one place (ids in addresses bounded, see routing)."""
+    routes = [
         *web.routes,
         *account_pages.routes,
         *branding_routes.routes,
@@ -96,6 +104,8 @@ def _routes() -> list[Route | Mount]:
         Route("/metrics", metrics_endpoint, name="metrics"),
         Mount("/static", app=StaticFiles(directory=PROJECT_ROOT / "static"), name="static"),
     ]
+    routing.bound_ids(routes)
+    return routes
 
 
 async def _in_tracked_thread(work: Callable[[], object],

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import exc as db_errors
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,10 +84,17 @@ def error_response(
     return render(request, "errors/error.html", context, status_code=status_code)
 
 
+#: Instead of Starlette's English reason when a form cannot be parsed (a part over its size,
+#: too many fields or files, a broken multipart body).
+UNREADABLE_FORM = lazy_gettext("The form could not be read. Please try again.")
+
+
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
     """Starlette's HTTPException (404, 405…) as a translated page."""
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.detail and exc.status_code not in {404, 405} else None
+    if isinstance(exc.__context__, MultiPartException):  # raised by Request.form()
+        detail = UNREADABLE_FORM
     response = error_response(request, exc.status_code, detail)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value

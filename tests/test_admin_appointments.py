@@ -51,3 +51,10 @@ def test_only_admins(staff_client, world):
 
 def test_unknown_service_is_404(admin_client, world):
     assert admin_client.get("/admin/offices/test/services/nope/appointments").status_code == 404
+
+
+def test_a_service_not_yet_created_has_no_appointments_page(admin_client, world):
+    """"new" names the form of a new service, not a service: a 404, not a 500."""
+    url = "/admin/offices/test/services/new/appointments"
+    assert admin_client.get(url).status_code == 404
+    assert admin_client.post(url, data={"enabled": "on"}).status_code == 404

@@ -211,6 +211,21 @@ def test_yaml_syntax_error_names_the_line():
     ]
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("version: 2026-02-30\n", "day is out of range for month"),
+    ("version: " + "9" * 5000 + "\n", "Exceeds the limit (4300 digits)"),
+    ("version: !!float x\n", "could not convert string to float"),
+])
+def test_a_value_yaml_cannot_make_is_a_problem_not_a_crash(text, message):
+    """YAML's own ValueError (an impossible date, a 5,000-digit number) is reported."""
+    from kiosk.catalog.reading import read_yaml_text
+
+    data, _lines, problems = read_yaml_text(text, "bad.yaml")
+    assert data is None and len(problems) == 1
+    assert "YAML syntax" in str(problems[0].message)
+    assert message in str(problems[0].message)
+
+
 def test_a_list_is_not_a_catalog():
     """The top level must be a mapping."""
     assert problems_of("not_a_mapping.yaml") == [

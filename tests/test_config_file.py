@@ -189,6 +189,12 @@ BAD_FILES = [
      "line 7: offices[0].services[1].names.ja: the text contains a NUL character"),
     ("unknown format", "format: 2\n" + GOOD.removeprefix("format: 1\n"),
      "line 1: format: this version reads format 1"),
+    # Values YAML itself cannot make (it raised ValueError: a 500 in the admin console).
+    ("a day that does not exist", GOOD + "  opened: 2026-02-30\n",
+     "not a YAML file: day is out of range for month"),
+    ("a number past Python's digit limit", GOOD.replace("format: 1", "format: " + "9" * 5000),
+     "not a YAML file: Exceeds the limit (4300 digits)"),
+    ("nested too deeply", "[" * 5000, "not a YAML file: nested too deeply"),
 ]
 
 

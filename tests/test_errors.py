@@ -147,3 +147,19 @@ def test_a_connection_lost_mid_transaction_counts_as_an_outage_not_a_bug():
         assert is_database_outage(wrapped)
     assert not is_database_outage(ValueError("a bug"))
     assert not is_database_outage(db_errors.IntegrityError("INSERT", {}, Exception("dup")))
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "The form could not be read. Please try again."),
+    ("ja", "フォームを読み取れませんでした。もう一度お試しください。")])
+def test_a_form_too_large_to_read_is_explained_in_the_users_language(staff_client, language,
+                                                                      message):
+    """Starlette's own reason ("Part exceeded maximum size of 1024KB.") is English: a form
+    that cannot be read says so in the user's language, with a 400."""
+    headers = {"Accept-Language": language}
+    for files in ({"counter_id": (None, "x" * (1024 * 1024 + 1))},
+                  [("counter_id", (None, "1")) for _ in range(1001)]):
+        response = staff_client.post("/counter/open", files=files, headers=headers)
+        assert response.status_code == 400
+        assert message in response.text and "Part exceeded" not in response.text
+        assert "Maximum number of fields" not in response.text

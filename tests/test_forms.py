@@ -229,3 +229,21 @@ def test_sequential_ids_open_nothing(staff_client, engine):
     assert audit_actions(engine, visit_id) == []
     assert staff_client.get(f"/forms/visit/{public_id}").status_code == 200
     assert audit_actions(engine, visit_id) == [("details_viewed", {})]
+
+
+def test_a_correction_too_large_to_read_is_refused_in_the_form(staff_client, engine):
+    """A value past the form reader's limit, or too many fields: the edit form again with a
+    message in the staff's language (422), not Starlette's English 400; nothing is written."""
+    from kiosk.routes.common import FORM_PART_LIMIT
+
+    visit_id, public_id = issue(engine)
+    url = f"/forms/visit/{public_id}/details"
+    too_long = {"name": (None, "x" * (FORM_PART_LIMIT + 1))}
+    too_many = [("name", (None, "x")) for _ in range(1001)]
+    for files in (too_long, too_many):
+        response = staff_client.post(url, files=files, headers={"Accept-Language": "en"})
+        assert response.status_code == 422, response.text[:300]
+        assert "too long to be read" in response.text
+        assert 'name="furigana"' in response.text  # the form, to enter it again
+    with Session(engine) as session:
+        assert session.get(VisitDetails, visit_id).data["name"] == DETAILS["name"]  # type: ignore[union-attr]

@@ -318,3 +318,14 @@ def test_static_urls_carry_the_version_of_their_content(client):
         content = (PROJECT_ROOT / "static" / path).read_bytes()
         assert hashlib.sha256(content).hexdigest()[:12] == version
         assert client.get(f"/static/{path}?v={version}").status_code == 200
+
+
+@pytest.mark.parametrize("digits", [10, 20, 5000])
+def test_an_id_too_long_for_the_database_is_a_404(admin_client, digits):
+    """`{id:int}` takes at most 9 digits: longer ones failed int() past 4,300 digits, or
+    overflowed PostgreSQL's INTEGER or SQLite's 64 bits (500s); now no route matches."""
+    number = "9" * digits
+    assert admin_client.get(f"/admin/users/{number}").status_code == 404
+    assert admin_client.post(f"/admin/devices/{number}/revoke").status_code == 404
+    assert admin_client.post(f"/api/v1/tasks/{number}/call").status_code == 404
+    assert admin_client.get("/admin/users/" + "9" * 9).status_code == 404  # matched, no row

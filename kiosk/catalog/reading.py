@@ -121,6 +121,9 @@ def read_yaml_text(text: str, label: str) -> tuple[Any, dict[Loc, int], list[Pro
                                                               problem=str(error)))]
     except RecursionError:
         return None, {}, [Problem(label, None, "", deferred("the YAML is nested too deeply"))]
+    except ValueError as error:  # a value YAML cannot make: 2026-02-30, a 5,000-digit number
+        return None, {}, [Problem(label, None, "", deferred("YAML syntax: %(problem)s",
+                                                              problem=str(error)))]
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}

@@ -27,7 +27,7 @@ from kiosk import entry, flow, forms
 from kiosk.catalog import Catalog
 from kiosk.details import FIELD_LABELS, MEMBER_FIELDS
 from kiosk.eras import format_era
-from kiosk.routes.common import NO_STORE, city_today, go
+from kiosk.routes.common import NO_STORE, UNREADABLE_FORM, city_today, go, read_form
 
 #: Printed forms are official documents in Japanese, whatever the staff page's language.
 FORM_LOCALE = "ja"
@@ -81,7 +81,7 @@ def _edit_context(request: Request, record: forms.VisitRecord, values: dict[str,
         "rows": entry.member_rows(values, extra=1, minimum=1),
         "labels": FIELD_LABELS, "values": values, "errors": errors,
         "options": entry.choice_options(i18n.current_language().babel),
-        "date_fields": entry.DATE_FIELDS, "required": (),
+        "date_fields": entry.DATE_FIELDS, "required": (), "form_error": None,
     }
 
 
@@ -131,7 +131,14 @@ async def visit_details_save(request: Request) -> Response:
     """Save a correction (audited with the changed fields); errors shown in place, nothing saved."""
     public_id = _public_id(request)
     user_id = _user_id(request)
-    form = await request.form()
+    form = await read_form(request)
+    if form is None:  # too long or too many fields: the stored details as they are, a message
+        record, _catalog = await in_transaction(
+            request, lambda session: _record(session, forms.visit_id_for(session, public_id)))
+        context = _edit_context(request, record, entry.form_values(record.details), {})
+        name = "kiosk/forms/_edit.html" if _is_htmx(request) else "kiosk/forms/edit.html"
+        return render(request, name, {**context, "form_error": UNREADABLE_FORM},
+                      status_code=422)
     raw = entry.raw_from_form(form.multi_items())
     today = city_today(request)
 
