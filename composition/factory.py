@@ -43,7 +43,7 @@ from counter.appointments import checkin
 from counter.appointments.booking import BookingRules
 from counter.retention import purge_personal_data
 from frontyard import PROJECT_ROOT, account_pages, branding_routes, database, revocation, web
-from frontyard.auth import LoginThrottle
+from frontyard.auth import LoginThrottle, timing_equaliser
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
 from frontyard.logs import install_redaction
@@ -165,6 +165,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.check_migrations:
             database.ensure_migrated(engine)
             _claim_analytics_timezone(settings, engine)
+        # Before the first sign-in, so that an unknown name never costs more than a wrong password.
+        timing_equaliser()
         hub: Hub = app.state.hub
         hub.bind_loop(asyncio.get_running_loop())
         bridge = None

@@ -32,9 +32,9 @@ def _user(data_dir: Path, name: str) -> User:
         engine.dispose()
 
 
-def test_user_commands(tmp_path: Path) -> None:
+def test_user_commands(tmp_path: Path, migrated) -> None:
     """list, passwd (stdin and temporary), disable, enable; refusals exit 2 with a reason."""
-    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    migrated(tmp_path)
     for name, role in (("yamada.t", "admin"), ("kido", "staff")):
         added = _run(tmp_path, "user", "add", name, "--role", role, "--password-stdin",
                      stdin="first-password-1\n")
@@ -70,9 +70,9 @@ def test_user_commands(tmp_path: Path) -> None:
     assert _user(tmp_path, "kido").active
 
 
-def test_device_commands(tmp_path: Path) -> None:
+def test_device_commands(tmp_path: Path, migrated) -> None:
     """list with last seen, revoke, repair: the old token dies, the new link asks first."""
-    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    migrated(tmp_path)
     added = _run(tmp_path, "device", "add", "minami-kiosk-2", "--kind", "kiosk")
     token = added.stdout.split("Bearer …'): ")[1].split()[0]
     listed = _run(tmp_path, "device", "list")

@@ -55,10 +55,10 @@ def test_init_on_an_empty_database_creates_only_an_admin(tmp_path):
     assert run("serve", "--help").returncode == 0
 
 
-def test_init_on_a_migrated_database_with_a_password_from_stdin(tmp_path):
+def test_init_on_a_migrated_database_with_a_password_from_stdin(tmp_path, migrated):
     """After `db upgrade` it only adds the admin; a password given is final."""
+    migrated(tmp_path)
     run = _frontyard(tmp_path)
-    assert run("db", "upgrade").returncode == 0
     result = run("init", "--password-stdin", stdin="a long admin password\n")
     assert result.returncode == 0, result.stderr
     assert "Migrated" not in result.stdout and "Temporary password" not in result.stdout
@@ -83,7 +83,7 @@ def test_init_refuses_when_an_admin_exists_and_bad_passwords(tmp_path):
     assert [user.username for user in _users(tmp_path)] == ["kanri"]
 
 
-def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path):
+def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path, migrated):
     """The demo says it creates known passwords; on a database set up with `init` it refuses
     (nothing added) unless --force; on a demo-only database it runs again."""
     run = _frontyard(tmp_path)
@@ -94,9 +94,8 @@ def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path):
     assert "accounts kanri" in refused.stderr and "--force" in refused.stderr
     assert [user.username for user in _users(tmp_path)] == ["kanri"]
     demo_only = tmp_path / "demo"
-    demo_only.mkdir()
+    migrated(demo_only)
     run_demo = _frontyard(demo_only)
-    assert run_demo("db", "upgrade").returncode == 0
     first = run_demo("demo")
     assert first.returncode == 0 and "never for production" in first.stderr
     assert run_demo("demo").returncode == 0

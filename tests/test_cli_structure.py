@@ -29,10 +29,10 @@ def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-def test_a_city_is_set_up_from_the_command_line(tmp_path):
+def test_a_city_is_set_up_from_the_command_line(tmp_path, migrated):
     """An office, two services, a counter and a staff member's services, then edits."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "minami", "--name", "ja=南庁舎", "--name", "en=South office",
         "--address", "南町2-2")
     run("service", "add", "nenkin", "--prefix", "N", "--name", "ja=年金", "--colour", "#00aa00")
@@ -58,10 +58,10 @@ def test_a_city_is_set_up_from_the_command_line(tmp_path):
     assert actions.count("service_changed") == 1 and actions.count("counter_changed") == 1
 
 
-def test_bad_input_is_a_clear_message_and_exit_2(tmp_path):
+def test_bad_input_is_a_clear_message_and_exit_2(tmp_path, migrated):
     """Refusals name the problem, write nothing, and never print a traceback."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     refused = run("office", "add", "Bad Code", "--name", "ja=x", ok=False)
     assert refused.returncode == 2 and "code: Use 1 to 32 lower-case" in refused.stderr
     assert "names: Give the name in Japanese" in run("office", "add", "a", ok=False).stderr
@@ -77,10 +77,10 @@ def test_bad_input_is_a_clear_message_and_exit_2(tmp_path):
     assert run("service", "list", "--office", "a").stdout == ""
 
 
-def test_user_services_shows_and_sets(tmp_path):
+def test_user_services_shows_and_sets(tmp_path, migrated):
     """`user services NAME --set a,b` restricts; `--set ''` lifts the restriction."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "a", "--name", "ja=甲")
     run("service", "add", "p", "--prefix", "P", "--name", "ja=ぴ")
     run("service", "add", "q", "--prefix", "Q", "--name", "ja=きゅ")
