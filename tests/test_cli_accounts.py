@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.auth import Device, User, device_for_token, verify_password
+from tests.cli_process import run_frontyard
 
 
 def _run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FRONTYARD_DATA_DIR": str(data_dir), "FRONTYARD_DATABASE_URL": "",
            "FRONTYARD_BASE_URL": "https://frontyard.city.example"}
-    return subprocess.run([sys.executable, "-m", "composition.cli", *args], cwd=PROJECT_ROOT,
-                          env=env, input=stdin, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return run_frontyard(*args, env=env, input=stdin)
 
 
 def _user(data_dir: Path, name: str) -> User:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from counter.models import Office
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.auth import Role, User, verify_password
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -20,9 +20,7 @@ def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
            "FRONTYARD_BASE_URL": "https://madoguchi.example.jp"}
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-                                input=stdin)
+        result = run_frontyard(*args, env=env, input=stdin)
         assert "Traceback" not in result.stderr, result.stderr
         return result
 

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from counter.models import Counter, Service, ServiceKind, StaffService
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path), "FRONTYARD_DATABASE_URL": ""}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+        result = run_frontyard(*args, env=env)
         if ok:
             assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
@@ -84,10 +83,9 @@ def test_user_services_shows_and_sets(tmp_path, migrated):
     run("office", "add", "a", "--name", "ja=甲")
     run("service", "add", "p", "--prefix", "P", "--name", "ja=ぴ")
     run("service", "add", "q", "--prefix", "Q", "--name", "ja=きゅ")
-    subprocess.run([sys.executable, "-m", "composition.cli", "user", "add", "ito",
-                    "--password-stdin"], input="long-password\n", text=True, check=True,
-                   env={**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path),
-                        "FRONTYARD_DATABASE_URL": ""}, cwd=PROJECT_ROOT, capture_output=True)
+    run_frontyard("user", "add", "ito", "--password-stdin", input="long-password\n",
+                  env={**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path),
+                       "FRONTYARD_DATABASE_URL": ""}).check_returncode()
     assert run("user", "services", "ito").stdout.strip() == "ito: every service"
     assert run("user", "services", "ito", "--set", "p,q").stdout.strip() == "ito: a/p, a/q"
     unknown = run("user", "services", "ito", "--set", "p,zz", ok=False)
