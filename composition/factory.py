@@ -51,7 +51,7 @@ from frontyard import (
     routing,
     web,
 )
-from frontyard.auth import LoginThrottle
+from frontyard.auth import LoginThrottle, timing_equaliser
 from frontyard.errors import EXCEPTION_HANDLERS
 from frontyard.live import Fanout
 from frontyard.logs import install_redaction
@@ -175,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.check_migrations:
             database.ensure_migrated(engine)
             _claim_analytics_timezone(settings, engine)
+        # Before the first sign-in, so that an unknown name never costs more than a wrong password.
+        timing_equaliser()
         hub: Hub = app.state.hub
         hub.bind_loop(asyncio.get_running_loop())
         bridge = None

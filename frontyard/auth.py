@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -19,14 +18,10 @@ from frontyard.database import UTCDateTime, enum_column, utcnow
 from frontyard.sliding_window import SlidingWindow
 
 _hasher = PasswordHasher()
-
-
-@cache
-def _dummy_hash() -> str:
-    """A fixed hash to verify against when the user does not exist, so that an unknown name
-    costs the same time as a wrong password and does not reveal which accounts exist (made
-    on first use: hashing takes half a second that every command paid at start)."""
-    return _hasher.hash("frontyard-timing-equaliser")
+# A fixed hash to verify against when the user does not exist, so that an unknown name
+# costs the same time as a wrong password and does not reveal which accounts exist. Made on
+# first use, not at import: every `frontyard` command would otherwise spend ~0.5 s on it.
+_DUMMY_HASH: str | None = None
 
 
 class Role(StrEnum):
@@ -92,10 +87,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def timing_equaliser() -> str:
+    """The hash an unknown name is checked against (made once, then kept)."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("frontyard-timing-equaliser")
+    return _DUMMY_HASH
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches; always spends the time of one verification."""
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
+        return _hasher.verify(password_hash or timing_equaliser(), password) \
+            and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

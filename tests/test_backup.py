@@ -156,11 +156,9 @@ def _world_with_tickets(url: str, count: int) -> list[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, migrated) -> str:  # type: ignore[no-untyped-def]
     """A migrated SQLite database in tmp_path."""
-    url = f"sqlite:///{tmp_path / 'frontyard.sqlite3'}"
-    database.upgrade(url)
-    return url
+    return f"sqlite:///{migrated(tmp_path)}"
 
 
 def test_a_damaged_live_database_is_moved_aside(sqlite_url: str, tmp_path: Path) -> None:

@@ -50,16 +50,16 @@ def test_db_upgrade_then_user_add(run, cli_engine):
     assert verify_password(user.password_hash, "correct horse battery")
 
 
-def test_user_add_prompts_for_password(run, cli_engine):
+def test_user_add_prompts_for_password(run, cli_engine, tmp_path, migrated):
     """Without --password-stdin the password is asked twice, hidden."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     result = run("user", "add", "tanaka", stdin="secret-pass-1\nsecret-pass-1\n")
     assert result.exit_code == 0, result.output
 
 
-def test_user_add_refuses_short_password_and_duplicates(run):
+def test_user_add_refuses_short_password_and_duplicates(run, tmp_path, migrated):
     """Clear messages, exit code 2, nothing written twice."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     short = run("user", "add", "x", "--password-stdin", stdin="short\n")
     assert short.exit_code == 2 and "at least 8" in short.output
     run("user", "add", "dup", "--password-stdin", stdin="long-enough-1\n")
@@ -67,9 +67,9 @@ def test_user_add_refuses_short_password_and_duplicates(run):
     assert again.exit_code == 2 and "exists already" in again.output
 
 
-def test_device_add_prints_token_and_pairing_link(run, cli_engine):
+def test_device_add_prints_token_and_pairing_link(run, cli_engine, tmp_path, migrated):
     """The token is shown once and works; only its hash is stored."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     result = run("device", "add", "lobby-board", "--kind", "board")
     assert result.exit_code == 0, result.output
     token = result.output.split("Token (send as 'Authorization: Bearer …'): ")[1].split()[0]
@@ -116,9 +116,9 @@ def test_device_add_with_office_in_a_fresh_process(tmp_path):
     assert "other" not in devices
 
 
-def test_demo_is_idempotent_and_prints_logins(run, cli_engine):
+def test_demo_is_idempotent_and_prints_logins(run, cli_engine, tmp_path, migrated):
     """Running `demo` twice seeds once and prints the demo logins."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     first = run("demo")
     assert first.exit_code == 0, first.output
     assert "admin" in first.output and "manager" in first.output and "staff" in first.output
@@ -137,16 +137,16 @@ def test_bad_database_url_is_a_clear_error(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_purge_reports_count(run):
+def test_purge_reports_count(run, tmp_path, migrated):
     """`purge` runs the retention rule and says how much it deleted."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     result = run("purge")
     assert result.exit_code == 0 and "Purged the personal details of 0 visit(s)." in result.output
 
 
-def test_backup_copies_a_consistent_sqlite_file(run, tmp_path):
+def test_backup_copies_a_consistent_sqlite_file(run, tmp_path, migrated):
     """`backup` writes a complete copy that opens as a migrated database."""
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("user", "add", "kept", "--password-stdin", stdin="long-enough-1\n")
     target = tmp_path / "copy.sqlite3"
     result = run("backup", "--output", str(target))

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.auth import Device, User, device_for_token, verify_password
+from tests.cli_process import run_frontyard
 
 
 def _run(data_dir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FRONTYARD_DATA_DIR": str(data_dir), "FRONTYARD_DATABASE_URL": "",
            "FRONTYARD_BASE_URL": "https://frontyard.city.example"}
-    return subprocess.run([sys.executable, "-m", "composition.cli", *args], cwd=PROJECT_ROOT,
-                          env=env, input=stdin, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return run_frontyard(*args, env=env, input=stdin)
 
 
 def _user(data_dir: Path, name: str) -> User:
@@ -32,9 +30,9 @@ def _user(data_dir: Path, name: str) -> User:
         engine.dispose()
 
 
-def test_user_commands(tmp_path: Path) -> None:
+def test_user_commands(tmp_path: Path, migrated) -> None:
     """list, passwd (stdin and temporary), disable, enable; refusals exit 2 with a reason."""
-    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    migrated(tmp_path)
     for name, role in (("yamada.t", "admin"), ("kido", "staff")):
         added = _run(tmp_path, "user", "add", name, "--role", role, "--password-stdin",
                      stdin="first-password-1\n")
@@ -70,9 +68,9 @@ def test_user_commands(tmp_path: Path) -> None:
     assert _user(tmp_path, "kido").active
 
 
-def test_device_commands(tmp_path: Path) -> None:
+def test_device_commands(tmp_path: Path, migrated) -> None:
     """list with last seen, revoke, repair: the old token dies, the new link asks first."""
-    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    migrated(tmp_path)
     added = _run(tmp_path, "device", "add", "minami-kiosk-2", "--kind", "kiosk")
     token = added.stdout.split("Bearer …'): ")[1].split()[0]
     listed = _run(tmp_path, "device", "list")

@@ -10,9 +10,9 @@ from frontyard.audit import AuditEntry
 from tests.test_cli_structure import _frontyard
 
 
-def test_a_service_is_made_bookable_from_the_command_line(tmp_path):
+def test_a_service_is_made_bookable_from_the_command_line(tmp_path, migrated):
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "kita", "--name", "ja=北庁舎")
     run("service", "add", "soudan", "--prefix", "S", "--name", "ja=相談", "--kind", "appointment")
     assert "bookable: no" in run("appointments", "show", "kita", "soudan").stdout

@@ -11,11 +11,11 @@ from frontyard.audit import AuditEntry
 from tests.test_cli_structure import _frontyard
 
 
-def test_a_board_is_limited_from_the_command_line(tmp_path):
+def test_a_board_is_limited_from_the_command_line(tmp_path, migrated):
     """Services, then a zone, then every call; languages in order; each change audited; bad
     input refused with the reason and nothing written."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "kita", "--name", "ja=北支所")
     run("service", "add", "zei", "--prefix", "Z", "--name", "ja=税")
     run("service", "add", "kokuho", "--prefix", "K", "--name", "ja=国保")

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
 from tests.catalog_support import GOOD, broken, in_every_language, make_city
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path), "FRONTYARD_DATABASE_URL": ""}
 
     def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+        result = run_frontyard(*args, env=env)
         assert result.returncode == code, (result.stdout, result.stderr)
         assert "Traceback" not in result.stderr
         return result

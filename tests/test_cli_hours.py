@@ -13,11 +13,11 @@ from tests.test_cli_structure import _frontyard
 
 
 @pytest.mark.timeout(900)  # a dozen fresh processes on a busy machine
-def test_hours_and_closures_from_the_command_line(tmp_path):
+def test_hours_and_closures_from_the_command_line(tmp_path, migrated):
     """Weekdays with a lunch gap, first Saturdays, the holiday switch, a service's own hours
     and cut-off, a year-end closure; then shown, listed and removed."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "minami", "--name", "ja=南庁舎")
     run("service", "add", "nenkin", "--prefix", "N", "--name", "ja=年金")
     run("hours", "set", "mon,tue,wed,thu,fri", "08:30-12:00,13:00-17:15")
@@ -48,10 +48,10 @@ def test_hours_and_closures_from_the_command_line(tmp_path):
 
 
 @pytest.mark.timeout(900)
-def test_bad_hours_and_closures_are_refused_with_a_message(tmp_path):
+def test_bad_hours_and_closures_are_refused_with_a_message(tmp_path, migrated):
     """Exit 2 with the problem; nothing written."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "minami", "--name", "ja=南庁舎")
     refusals = [
         (("hours", "set", "mon", "17:00-09:00"), "ends before it starts"),

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from counter.models import Office
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.auth import Role, User, verify_password
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -20,9 +20,7 @@ def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
            "FRONTYARD_BASE_URL": "https://madoguchi.example.jp"}
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-                                input=stdin)
+        result = run_frontyard(*args, env=env, input=stdin)
         assert "Traceback" not in result.stderr, result.stderr
         return result
 
@@ -55,10 +53,10 @@ def test_init_on_an_empty_database_creates_only_an_admin(tmp_path):
     assert run("serve", "--help").returncode == 0
 
 
-def test_init_on_a_migrated_database_with_a_password_from_stdin(tmp_path):
+def test_init_on_a_migrated_database_with_a_password_from_stdin(tmp_path, migrated):
     """After `db upgrade` it only adds the admin; a password given is final."""
+    migrated(tmp_path)
     run = _frontyard(tmp_path)
-    assert run("db", "upgrade").returncode == 0
     result = run("init", "--password-stdin", stdin="a long admin password\n")
     assert result.returncode == 0, result.stderr
     assert "Migrated" not in result.stdout and "Temporary password" not in result.stdout
@@ -83,7 +81,7 @@ def test_init_refuses_when_an_admin_exists_and_bad_passwords(tmp_path):
     assert [user.username for user in _users(tmp_path)] == ["kanri"]
 
 
-def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path):
+def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path, migrated):
     """The demo says it creates known passwords; on a database set up with `init` it refuses
     (nothing added) unless --force; on a demo-only database it runs again."""
     run = _frontyard(tmp_path)
@@ -94,9 +92,8 @@ def test_the_demo_warns_and_refuses_a_real_city_without_force(tmp_path):
     assert "accounts kanri" in refused.stderr and "--force" in refused.stderr
     assert [user.username for user in _users(tmp_path)] == ["kanri"]
     demo_only = tmp_path / "demo"
-    demo_only.mkdir()
+    migrated(demo_only)
     run_demo = _frontyard(demo_only)
-    assert run_demo("db", "upgrade").returncode == 0
     first = run_demo("demo")
     assert first.returncode == 0 and "never for production" in first.stderr
     assert run_demo("demo").returncode == 0

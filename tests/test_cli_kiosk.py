@@ -13,10 +13,10 @@ from kiosk.offer import KioskSettings
 from tests.test_cli_structure import _frontyard
 
 
-def test_kiosk_and_branding_are_set_from_the_command_line(tmp_path):
+def test_kiosk_and_branding_are_set_from_the_command_line(tmp_path, migrated):
     """Languages in order, texts, the city's name and logos; each refusal a clear message."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "minami", "--name", "ja=南庁舎")
     assert run("kiosk", "languages", "en,ja,vi,pt_BR").stdout == "minami: en, ja, vi, pt_BR\n"
     refused = run("kiosk", "languages", "en,vi", ok=False)

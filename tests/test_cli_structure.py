@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from counter.models import Counter, Service, ServiceKind, StaffService
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path), "FRONTYARD_DATABASE_URL": ""}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+        result = run_frontyard(*args, env=env)
         if ok:
             assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr
@@ -29,10 +28,10 @@ def _frontyard(tmp_path: Path):  # type: ignore[no-untyped-def]
     return run
 
 
-def test_a_city_is_set_up_from_the_command_line(tmp_path):
+def test_a_city_is_set_up_from_the_command_line(tmp_path, migrated):
     """An office, two services, a counter and a staff member's services, then edits."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "minami", "--name", "ja=南庁舎", "--name", "en=South office",
         "--address", "南町2-2")
     run("service", "add", "nenkin", "--prefix", "N", "--name", "ja=年金", "--colour", "#00aa00")
@@ -58,10 +57,10 @@ def test_a_city_is_set_up_from_the_command_line(tmp_path):
     assert actions.count("service_changed") == 1 and actions.count("counter_changed") == 1
 
 
-def test_bad_input_is_a_clear_message_and_exit_2(tmp_path):
+def test_bad_input_is_a_clear_message_and_exit_2(tmp_path, migrated):
     """Refusals name the problem, write nothing, and never print a traceback."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     refused = run("office", "add", "Bad Code", "--name", "ja=x", ok=False)
     assert refused.returncode == 2 and "code: Use 1 to 32 lower-case" in refused.stderr
     assert "names: Give the name in Japanese" in run("office", "add", "a", ok=False).stderr
@@ -77,17 +76,16 @@ def test_bad_input_is_a_clear_message_and_exit_2(tmp_path):
     assert run("service", "list", "--office", "a").stdout == ""
 
 
-def test_user_services_shows_and_sets(tmp_path):
+def test_user_services_shows_and_sets(tmp_path, migrated):
     """`user services NAME --set a,b` restricts; `--set ''` lifts the restriction."""
     run = _frontyard(tmp_path)
-    run("db", "upgrade")
+    migrated(tmp_path)
     run("office", "add", "a", "--name", "ja=甲")
     run("service", "add", "p", "--prefix", "P", "--name", "ja=ぴ")
     run("service", "add", "q", "--prefix", "Q", "--name", "ja=きゅ")
-    subprocess.run([sys.executable, "-m", "composition.cli", "user", "add", "ito",
-                    "--password-stdin"], input="long-password\n", text=True, check=True,
-                   env={**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path),
-                        "FRONTYARD_DATABASE_URL": ""}, cwd=PROJECT_ROOT, capture_output=True)
+    run_frontyard("user", "add", "ito", "--password-stdin", input="long-password\n",
+                  env={**os.environ, "FRONTYARD_DATA_DIR": str(tmp_path),
+                       "FRONTYARD_DATABASE_URL": ""}).check_returncode()
     assert run("user", "services", "ito").stdout.strip() == "ito: every service"
     assert run("user", "services", "ito", "--set", "p,q").stdout.strip() == "ito: a/p, a/q"
     unknown = run("user", "services", "ito", "--set", "p,zz", ok=False)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,10 @@ from sqlmodel import Session, select
 from admin import config_file
 from composition.cli import main
 from counter.models import Office, Service
-from frontyard import PROJECT_ROOT, database
+from frontyard import database
 from frontyard.audit import AuditEntry
 from frontyard.i18n import use_locale
+from tests.cli_process import run_frontyard
 
 
 def _frontyard(data_dir: Path):  # type: ignore[no-untyped-def]
@@ -26,9 +26,7 @@ def _frontyard(data_dir: Path):  # type: ignore[no-untyped-def]
 
     def run(*args: str, ok: bool = True, stdin: str | None = None) -> \
             subprocess.CompletedProcess[str]:
-        result = subprocess.run([sys.executable, "-m", "composition.cli", *args], env=env,
-                                cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
-                                input=stdin)
+        result = run_frontyard(*args, env=env, input=stdin)
         if ok:
             assert result.returncode == 0, result.stderr
         assert "Traceback" not in result.stderr, result.stderr

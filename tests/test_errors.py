@@ -3,7 +3,6 @@ bug after the answer went out. Each ends as a clear answer (or none), never a dr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.testclient import TestClient
 from composition.factory import create_app
 from frontyard.errors import EXCEPTION_HANDLERS, RETRY_SECONDS, ContainErrors
 from frontyard.settings import Settings
+from tests.aio import run_async
 
 #: Nothing listens on port 1: every connection is refused at once, like a stopped server.
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
@@ -84,7 +84,7 @@ def test_a_client_leaving_mid_upload_is_no_error(app, caplog):
                          (b"content-type", b"application/x-www-form-urlencoded"),
                          (b"sec-fetch-site", b"same-origin")]}
     with caplog.at_level(logging.INFO, logger="frontyard"), TestClient(app):
-        asyncio.run(ContainErrors(app)(scope, receive, send))
+        run_async(ContainErrors(app)(scope, receive, send))
     assert sent[0]["status"] == 400
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert any("client disconnected" in r.getMessage() for r in caplog.records)
@@ -114,7 +114,7 @@ def test_an_unhandled_error_ends_with_its_request(caplog):
             return [(await client.get(path)).status_code for path in ("/api/fails", "/api/fine")]
 
     with caplog.at_level(logging.ERROR, logger="frontyard"):
-        assert asyncio.run(run()) == [500, 200]
+        assert run_async(run()) == [500, 200]
     assert [r.getMessage() for r in caplog.records if r.name == "frontyard"] == [
         "unhandled error on GET /api/fails"]
 

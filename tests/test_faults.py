@@ -26,7 +26,7 @@ from counter.models import Event, EventKind, Task, TaskState, Visit
 from frontyard import database
 from frontyard.settings import Settings
 from tests.aio import run_async
-from tests.conftest import _truncate_all, skip_or_fail
+from tests.conftest import empty_database, skip_or_fail
 from tests.consistency import problems
 from tests.processes import Processes, Screen, Worker, issue, next_state, seed, staff_client
 
@@ -39,7 +39,7 @@ def pg(postgres_base_url: str | None) -> str:
     if postgres_base_url is None:
         skip_or_fail("fault tests need PostgreSQL: set FRONTYARD_TEST_POSTGRES_URL")
     assert postgres_base_url is not None
-    _truncate_all(postgres_base_url)
+    empty_database(postgres_base_url)
     return postgres_base_url
 
 
